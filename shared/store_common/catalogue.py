@@ -1,0 +1,82 @@
+"""Domain logic of a catalogue of versioned items (pets, foods).
+
+It knows nothing of API Gateway: it takes validated models and ids, and raises domain errors.
+Persistence sits behind ``ItemTable``; ``store_common.dynamo.VersionedItemTable`` implements it.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from store_common.errors import InvalidInput, NotFound
+from store_common.models import Page
+from store_common.pagination import decode_token, encode_token
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+SERVER_FIELDS = frozenset({"id", "version", "createdAt", "updatedAt"})
+"""Fields the server manages; a client may send them back (e.g. a GET result) and they are ignored,
+except ``id``, which must equal the path id."""
+
+
+class ItemTable(Protocol):
+    def get(self, item_id: str) -> dict[str, Any] | None: ...
+
+    def page(
+        self, limit: int, start_key: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]: ...
+
+    def replace(
+        self,
+        item_id: str,
+        attributes: dict[str, Any],
+        removed: set[str],
+        now: str,
+        expected_version: int | str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def delete(self, item_id: str, expected_version: int | str | None = None) -> None: ...
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Catalogue(Generic[ItemT]):
+    """List, get, replace and delete items of one kind, stored with a version."""
+
+    def __init__(self, table: ItemTable, item_model: type[ItemT], noun: str) -> None:
+        self.table = table
+        self.item_model = item_model
+        self.noun = noun
+
+    def get(self, item_id: str) -> ItemT:
+        item = self.table.get(item_id)
+        if item is None:
+            raise NotFound(f"{self.noun} {item_id!r} not found")
+        return self.item_model.model_validate(item)
+
+    def list(self, limit: int, next_token: str | None) -> Page[ItemT]:
+        start = decode_token(next_token, ("id",)) if next_token else None
+        items, last_key = self.table.page(limit, start)
+        return Page[self.item_model](  # type: ignore[name-defined]
+            items=[self.item_model.model_validate(i) for i in items],
+            nextToken=encode_token(last_key) if last_key else None,
+        )
+
+    def put(
+        self, item_id: str, data: BaseModel, expected_version: int | str | None = None
+    ) -> tuple[ItemT, bool]:
+        """Create or replace the item; return it and whether it was created."""
+        body_id = getattr(data, "id", None)
+        if body_id is not None and body_id != item_id:
+            raise InvalidInput(f"body id {body_id!r} differs from the path id {item_id!r}")
+        fields = data.model_dump(exclude=set(SERVER_FIELDS))
+        attributes = {name: value for name, value in fields.items() if value is not None}
+        removed = {name for name, value in fields.items() if value is None}
+        stored = self.table.replace(item_id, attributes, removed, utc_now(), expected_version)
+        return self.item_model.model_validate(stored), stored["version"] == 1
+
+    def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
+        self.table.delete(item_id, expected_version)

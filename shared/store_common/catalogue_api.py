@@ -1,0 +1,107 @@
+"""The REST routes of a catalogue (pets, foods): list, get, put, delete.
+
+One definition serves every catalogue; a service calls ``add_catalogue_routes`` with its models.
+Which routes need a token is declared in template.yaml (the JWT authorizer), not here.
+"""
+
+import functools
+import inspect
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
+
+from store_common.catalogue import Catalogue
+from store_common.http import error_responses, etag, metrics, parse_if_match
+from store_common.models import Page
+from store_common.params import IdParam, IfMatch, Limit, NextToken
+
+
+def add_catalogue_routes(
+    app: APIGatewayHttpResolver,
+    catalogue: Catalogue,
+    *,
+    path: str,
+    id_param: str,
+    item_in: type[BaseModel],
+    item_out: type[BaseModel],
+) -> None:
+    """Register GET/PUT/DELETE routes of one catalogue at ``path`` and ``path/{id_param}``."""
+    noun = catalogue.noun
+    tag = [path.strip("/").capitalize()]
+    item_path = f"{path}/<{id_param}>"
+
+    @app.get(path, summary=f"List {noun}s", tags=tag, responses=error_responses(400))
+    def list_items(limit: Limit = 20, next_token: NextToken = None) -> Page[item_out]:  # type: ignore[valid-type]
+        return catalogue.list(limit, next_token)
+
+    @app.get(item_path, summary=f"Get a {noun}", tags=tag, responses=error_responses(400, 404))
+    @_path_param_named(id_param)
+    def get_item(item_id: IdParam) -> item_out:  # type: ignore[valid-type]
+        return catalogue.get(item_id)
+
+    @app.put(
+        item_path,
+        summary=f"Create or replace a {noun}",
+        description="201 when created, 200 when replaced. `If-Match: <version>` makes the write conditional.",
+        tags=tag,
+        responses={
+            200: {"description": "Replaced", "content": {"application/json": {"model": item_out}}},
+            201: {"description": "Created", "content": {"application/json": {"model": item_out}}},
+            **error_responses(400, 401, 412, 413),
+        },
+    )
+    @_path_param_named(id_param)
+    def put_item(
+        item_id: IdParam,
+        body: Annotated[item_in, Body()],  # type: ignore[valid-type]
+        if_match: IfMatch = None,
+    ) -> Response[item_out]:  # type: ignore[valid-type]
+        item, created = catalogue.put(item_id, body, parse_if_match(if_match))
+        metrics.add_metric(
+            name=f"{noun.capitalize()}{'Created' if created else 'Replaced'}", unit="Count", value=1
+        )
+        return Response(
+            status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
+            content_type=content_types.APPLICATION_JSON,
+            body=item,
+            headers=etag(item.version),
+        )
+
+    @app.delete(
+        item_path,
+        summary=f"Delete a {noun}",
+        tags=tag,
+        responses={204: {"description": "Deleted"}, **error_responses(400, 401, 404, 412)},
+    )
+    @_path_param_named(id_param)
+    def delete_item(item_id: IdParam, if_match: IfMatch = None) -> Response[None]:
+        catalogue.delete(item_id, parse_if_match(if_match))
+        return Response(status_code=HTTPStatus.NO_CONTENT)
+
+
+def _path_param_named(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Expose a route function's ``item_id`` parameter as ``name`` (``petId``, ``foodId``).
+
+    Powertools binds path parameters by name from the function signature, and the API contract
+    names them per resource; this keeps one function body for every catalogue.
+    """
+
+    def rename(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+        parameters = [
+            p.replace(name=name) if p.name == "item_id" else p for p in signature.parameters.values()
+        ]
+
+        @functools.wraps(func)
+        def route(**kwargs: Any) -> Any:
+            kwargs["item_id"] = kwargs.pop(name)
+            return func(**kwargs)
+
+        route.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return route
+
+    return rename

@@ -1,0 +1,24 @@
+"""Configuration read once at cold start from the function's environment, validated."""
+
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TableSettings(BaseModel):
+    """A service that owns one DynamoDB table (TABLE_NAME, set by template.yaml)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        return cls.model_validate(dict(os.environ))
+
+
+class IdempotentTableSettings(TableSettings):
+    """A service that also keeps Powertools idempotency records (IDEMPOTENCY_TABLE_NAME)."""
+
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)

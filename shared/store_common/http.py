@@ -1,0 +1,168 @@
+"""The HTTP side shared by every service: resolver, error mapping, preconditions, entry point.
+
+Every 4xx and 5xx body is JSON with a human-readable ``message``; validation errors also list the
+offending fields. Nothing from a stack trace leaves the function.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from store_common.dynamo import AnyVersion
+from store_common.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Unauthenticated,
+)
+from store_common.models import ErrorResponse
+
+MAX_BODY_BYTES = 64 * 1024
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+_STATUS_OF: dict[type[DomainError], HTTPStatus] = {
+    InvalidInput: HTTPStatus.BAD_REQUEST,
+    NotFound: HTTPStatus.NOT_FOUND,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    Unauthenticated: HTTPStatus.UNAUTHORIZED,
+}
+
+
+def json_error(status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None) -> Response:
+    body: dict[str, Any] = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` entries for the error statuses a route can return."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+        for status in statuses
+    }
+
+
+def _describe(error: dict[str, Any]) -> dict[str, str]:
+    location = ".".join(str(part) for part in error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "problem": "body is not valid JSON"}
+    return {"field": location, "problem": str(error.get("msg", error.get("type", "invalid")))}
+
+
+def create_app() -> APIGatewayHttpResolver:
+    """A resolver with request validation and the project's error mapping."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        problems = [_describe(e) for e in error.errors()]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return json_error(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", problems)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        return json_error(_STATUS_OF.get(type(error), HTTPStatus.BAD_REQUEST), error.message)
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response:
+        return json_error(HTTPStatus.NOT_FOUND, "Not found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+    return app
+
+
+def screen_body(event: dict[str, Any]) -> tuple[HTTPStatus, str] | None:
+    """Refuse what request validation cannot see, before it runs: the reason, or None if fine.
+
+    - a body over MAX_BODY_BYTES (413);
+    - JSON with a repeated key: ambiguous, since parsers differ on which value wins (400);
+    - JSON nested too deeply for the parser (400).
+    Not-JSON bodies pass through: request validation reports them with the field name.
+    """
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        if len(body) * 3 // 4 > MAX_BODY_BYTES:
+            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Body larger than {MAX_BODY_BYTES} bytes"
+        return None
+    if len(body.encode()) > MAX_BODY_BYTES:
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Body larger than {MAX_BODY_BYTES} bytes"
+    if not body:
+        return None
+    duplicated: set[str] = set()
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        duplicated.update(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs_hook)
+    except ValueError:
+        return None
+    except RecursionError:
+        return HTTPStatus.BAD_REQUEST, "Invalid request: body is nested too deeply"
+    if duplicated:
+        return HTTPStatus.BAD_REQUEST, f"Invalid request: body has duplicate keys {sorted(duplicated)}"
+    return None
+
+
+_VERSION_RE = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def parse_if_match(value: str | None) -> int | str | None:
+    """``If-Match`` value -> expected version: an int, ``"*"`` (must exist) or None (no condition)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value == AnyVersion:
+        return AnyVersion
+    match = _VERSION_RE.match(value)
+    if not match:
+        raise InvalidInput('If-Match must be an item version, such as 3 or "3", or *')
+    return int(match.group(1))
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a service: logging with the request's correlation id, tracing, metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = screen_body(event)
+        if refused:
+            status, message = refused
+            return {
+                "statusCode": status.value,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps({"message": message}),
+                "isBase64Encoded": False,
+            }
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,52 @@
+"""Types shared by the services' models."""
+
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+"""An id used in paths and keys: ASCII letters, digits, ``_`` and ``-``, 1 to 64 characters."""
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list (API v2 shape)."""
+
+    items: list[ItemT]
+    nextToken: str | None = Field(default=None, description="Pass back as `nextToken` for the next page.")
+
+
+class ErrorResponse(BaseModel):
+    """Body of every 4xx and 5xx response."""
+
+    message: str
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="For validation errors: each offending field and what is wrong with it."
+    )
+
+
+class ItemIn(BaseModel):
+    """Base of a catalogue item's PUT body.
+
+    Policy: unknown fields are refused (400 naming them). The server-managed fields may be sent
+    back unchanged from a GET and are ignored, except ``id``, which must equal the path id.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: ResourceId | None = Field(default=None, description="Optional; must equal the path id.")
+    version: int | None = Field(default=None, description="Ignored; send If-Match for concurrency.")
+    createdAt: str | None = Field(default=None, max_length=40, description="Ignored.")
+    updatedAt: str | None = Field(default=None, max_length=40, description="Ignored.")
+
+
+class Item(BaseModel):
+    """Base of a stored catalogue item."""
+
+    id: ResourceId
+    version: int = Field(description="Incremented on every write; send it as If-Match.")
+    createdAt: str
+    updatedAt: str
