@@ -34,11 +34,23 @@ def add_catalogue_routes(
     tag = [path.strip("/").capitalize()]
     item_path = f"{path}/<{id_param}>"
 
-    @app.get(path, summary=f"List {noun}s", tags=tag, responses=error_responses(400))
+    @app.get(
+        path,
+        summary=f"List {noun}s",
+        operation_id=f"list{noun.capitalize()}s",
+        tags=tag,
+        responses=error_responses(400),
+    )
     def list_items(limit: Limit = 20, next_token: NextToken = None) -> Page[item_out]:  # type: ignore[valid-type]
         return catalogue.list(limit, next_token)
 
-    @app.get(item_path, summary=f"Get a {noun}", tags=tag, responses=error_responses(400, 404))
+    @app.get(
+        item_path,
+        summary=f"Get a {noun}",
+        operation_id=f"get{noun.capitalize()}",
+        tags=tag,
+        responses=error_responses(400, 404),
+    )
     @_path_param_named(id_param)
     def get_item(item_id: IdParam) -> item_out:  # type: ignore[valid-type]
         return catalogue.get(item_id)
@@ -46,12 +58,13 @@ def add_catalogue_routes(
     @app.put(
         item_path,
         summary=f"Create or replace a {noun}",
+        operation_id=f"put{noun.capitalize()}",
         description="201 when created, 200 when replaced. `If-Match: <version>` makes the write conditional.",
         tags=tag,
         responses={
             200: {"description": "Replaced", "content": {"application/json": {"model": item_out}}},
             201: {"description": "Created", "content": {"application/json": {"model": item_out}}},
-            **error_responses(400, 401, 412, 413),
+            **error_responses(400, 412, 413),
         },
     )
     @_path_param_named(id_param)
@@ -74,8 +87,9 @@ def add_catalogue_routes(
     @app.delete(
         item_path,
         summary=f"Delete a {noun}",
+        operation_id=f"delete{noun.capitalize()}",
         tags=tag,
-        responses={204: {"description": "Deleted"}, **error_responses(400, 401, 404, 412)},
+        responses={204: {"description": "Deleted"}, **error_responses(400, 404, 412)},
     )
     @_path_param_named(id_param)
     def delete_item(item_id: IdParam, if_match: IfMatch = None) -> Response[None]:

@@ -77,10 +77,11 @@ def post_once(request: dict[str, Any]) -> dict[str, Any]:
 @app.post(
     "/comments",
     summary="Post a comment on a page",
+    operation_id="postComment",
     tags=["Comments"],
     responses={
         201: {"description": "Created", "content": {"application/json": {"model": Comment}}},
-        **error_responses(400, 401, 409, 413),
+        **error_responses(400, 409, 413),
     },
 )
 def post_comment(
@@ -100,6 +101,7 @@ def post_comment(
 @app.get(
     "/comments/<pageId>",
     summary="List a page's comments, newest first",
+    operation_id="listComments",
     tags=["Comments"],
     responses=error_responses(400),
 )
