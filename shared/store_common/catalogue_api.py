@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
 from store_common.catalogue import Catalogue
-from store_common.http import error_responses, etag, metrics, parse_if_match
+from store_common.http import error_responses, etag, metrics, parse_if_match, versioned_list
 from store_common.models import Page
 from store_common.params import IdParam, IfMatch, Limit, NextToken
 
@@ -41,8 +41,8 @@ def add_catalogue_routes(
         tags=tag,
         responses=error_responses(400),
     )
-    def list_items(limit: Limit = 20, next_token: NextToken = None) -> Page[item_out]:  # type: ignore[valid-type]
-        return catalogue.list(limit, next_token)
+    def list_items(limit: Limit = 20, next_token: NextToken = None) -> Page[item_out] | list[item_out]:  # type: ignore[valid-type]
+        return versioned_list(app, catalogue.list(limit, next_token))
 
     @app.get(
         item_path,

@@ -25,7 +25,7 @@ from store_common.errors import (
     PreconditionFailed,
     Unauthenticated,
 )
-from store_common.models import ErrorResponse
+from store_common.models import ErrorResponse, ItemT, Page
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -141,6 +141,22 @@ def parse_if_match(value: str | None) -> int | str | None:
     if not match:
         raise InvalidInput('If-Match must be an item version, such as 3 or "3", or *')
     return int(match.group(1))
+
+
+def versioned_list(app: APIGatewayHttpResolver, page: Page[ItemT]) -> Page[ItemT] | list[ItemT]:
+    """A list in the shape of the API version that was called (the stage variable ``apiVersion``).
+
+    v2 (current, and the default) answers the page with its ``nextToken``. v1, the legacy shape,
+    answers a bare array and refuses with a 400 a list that does not fit in one page.
+    """
+    if app.current_event.stage_variables.get("apiVersion") != "v1":
+        return page
+    if page.nextToken:
+        raise InvalidInput(
+            f"Too many results: API v1 returns at most {len(page.items)} items (raise limit, up to 100); "
+            "API v2 pages through any number"
+        )
+    return page.items
 
 
 def etag(version: int) -> dict[str, str]:

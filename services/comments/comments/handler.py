@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from store_common.config import IdempotentTableSettings
 from store_common.errors import Unauthenticated
-from store_common.http import create_app, error_responses, json_error, lambda_entry, metrics
+from store_common.http import create_app, error_responses, json_error, lambda_entry, metrics, versioned_list
 from store_common.models import Page
 from store_common.params import IdParam, Limit, NextToken
 
@@ -109,8 +109,8 @@ def list_comments(
     pageId: IdParam,
     limit: Limit = 20,
     next_token: NextToken = None,
-) -> Page[Comment]:
-    return comments.list(pageId, limit, next_token)
+) -> Page[Comment] | list[Comment]:
+    return versioned_list(app, comments.list(pageId, limit, next_token))
 
 
 lambda_handler = lambda_entry(app)
