@@ -1,0 +1,267 @@
+"""The photo pipeline's definition: the state machine, and what template.yaml promises around it.
+
+The template is read with the local cloud's loader (SAM Globals merged), as the local cloud runs it.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from photos import steps
+from photos.dal import CREATED_AT_INDEX
+from photos.logic import UPLOAD_PREFIX
+from photos.settings import ApiSettings, ResizeSettings, ValidateSettings
+from pydantic import BaseModel
+from store_common.config import TableSettings
+
+from localcloud.template import load_template
+from tests.services.conftest import EVENTS, ROOT
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE.resources
+MACHINE = RESOURCES["ImagePipelineStateMachine"].properties
+ASL_TEXT = (ROOT / MACHINE["DefinitionUri"]).read_text()
+ASL: dict[str, Any] = json.loads(ASL_TEXT)
+STATES: dict[str, dict[str, Any]] = ASL["States"]
+
+PERMANENT_ERRORS = {"InvalidImage", "UnexpectedInput", "NotFound"}
+RETRIED_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "States.Timeout",
+    "TransientError",
+}
+STEP_FUNCTIONS = {
+    "ValidatePhotoFunction": "validate",
+    "ResizePhotoFunction": "resize",
+    "PublishPhotoFunction": "publish",
+    "RecordPhotoFailureFunction": "record_failure",
+}
+
+
+def targets(state: dict[str, Any]) -> list[str]:
+    found = [state["Next"]] if "Next" in state else []
+    found += [catcher["Next"] for catcher in state.get("Catch", [])]
+    found += [choice["Next"] for choice in state.get("Choices", [])]
+    found += [state["Default"]] if "Default" in state else []
+    return found
+
+
+def substituted() -> str:
+    definition = ASL_TEXT
+    for name, value in MACHINE["DefinitionSubstitutions"].items():
+        function = value["Fn::GetAtt"][0]
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:petstore-local-{function}"
+        definition = definition.replace("${" + name + "}", arn)
+    return definition
+
+
+# ---------------------------------------------------------------------- the state machine
+
+
+def test_definition_is_valid_asl() -> None:
+    """moto's executor is LocalStack's ASL parser: the definition it runs must parse."""
+    program, _ = AmazonStateLanguageParser.parse(substituted())
+    assert program is not None
+
+
+def test_every_transition_target_exists_and_every_state_is_reachable() -> None:
+    assert ASL["StartAt"] in STATES
+    reachable: set[str] = set()
+    pending = [ASL["StartAt"]]
+    while pending:
+        name = pending.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        for target in targets(STATES[name]):
+            assert target in STATES, f"{name} -> {target}: no such state"
+            pending.append(target)
+    assert reachable == set(STATES)
+    for name, state in STATES.items():
+        terminal = state["Type"] in ("Succeed", "Fail") or state.get("End") is True
+        assert terminal or "Next" in state, f"{name} neither ends nor goes anywhere"
+
+
+def test_the_happy_path_is_validate_resize_publish() -> None:
+    path, name = [], ASL["StartAt"]
+    while "Next" in STATES[name]:
+        path.append(name)
+        name = STATES[name]["Next"]
+    assert path == ["Validate", "Resize", "Publish"] and STATES[name]["Type"] == "Succeed"
+
+
+def test_each_step_retries_transient_errors_briefly_and_records_everything_else() -> None:
+    for name in ("Validate", "Resize", "Publish", "RecordFailure"):
+        state = STATES[name]
+        retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
+        assert retried == RETRIED_ERRORS, name
+        assert not retried & (PERMANENT_ERRORS | {"States.ALL", "States.TaskFailed"}), name
+        for retrier in state["Retry"]:
+            assert retrier["IntervalSeconds"] <= 2 and retrier["BackoffRate"] <= 2.0, name
+            assert 2 <= retrier["MaxAttempts"] <= 5, name
+    for name in ("Validate", "Resize", "Publish"):
+        (catcher,) = STATES[name]["Catch"]
+        assert catcher == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+
+
+def test_a_failure_is_recorded_then_fails_the_execution_with_the_original_error() -> None:
+    record = STATES["RecordFailure"]
+    assert "Catch" not in record  # if even recording fails, the execution fails loudly
+    assert record["ResultPath"] not in (None, "$")  # $.error survives for the Fail state
+    fail = STATES[record["Next"]]
+    assert fail["Type"] == "Fail"
+    assert (fail["ErrorPath"], fail["CausePath"]) == ("$.error.Error", "$.error.Cause")
+
+
+def test_task_timeouts_exceed_the_function_timeouts() -> None:
+    """States.Timeout then means a lost invocation, not a slow one that Lambda would stop anyway."""
+    for state in STATES.values():
+        if state["Type"] == "Task":
+            function = _function_of(state["Resource"])
+            assert state["TimeoutSeconds"] > int(RESOURCES[function].properties["Timeout"])
+
+
+def test_every_substitution_is_provided_and_used() -> None:
+    used = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", ASL_TEXT))
+    assert used == set(MACHINE["DefinitionSubstitutions"])
+    for value in MACHINE["DefinitionSubstitutions"].values():
+        assert value["Fn::GetAtt"][1] == "Arn"
+
+
+def test_each_task_runs_a_step_handler_the_machine_may_invoke() -> None:
+    invocable = {
+        p["LambdaInvokePolicy"]["FunctionName"]["Ref"]
+        for p in MACHINE["Policies"]
+        if "LambdaInvokePolicy" in p
+    }
+    tasks = {_function_of(s["Resource"]) for s in STATES.values() if s["Type"] == "Task"}
+    assert tasks == set(STEP_FUNCTIONS) == invocable
+    for function, name in STEP_FUNCTIONS.items():
+        properties = RESOURCES[function].properties
+        assert properties["Handler"] == f"photos.steps.{name}"
+        assert properties["CodeUri"] == "services/photos/"
+        assert callable(getattr(steps, name))
+
+
+def _function_of(resource: str) -> str:
+    (name,) = re.fullmatch(r"\$\{([A-Za-z0-9_]+)\}", resource).groups()  # type: ignore[union-attr]
+    function: str = MACHINE["DefinitionSubstitutions"][name]["Fn::GetAtt"][0]
+    return function
+
+
+# ---------------------------------------------------------------------- around it
+
+
+def test_uploads_under_the_prefix_start_the_pipeline() -> None:
+    (event,) = MACHINE["Events"].values()
+    assert event["Type"] == "EventBridgeRule"
+    pattern = event["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "UploadsBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": UPLOAD_PREFIX}]
+    assert event["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    notifications = RESOURCES["UploadsBucket"].properties["NotificationConfiguration"]
+    assert notifications == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+
+
+def test_the_state_machine_logs_errors_and_traces() -> None:
+    assert MACHINE["Logging"]["Level"] == "ERROR"
+    assert MACHINE["Tracing"] == {"Enabled": True}
+
+
+@pytest.mark.parametrize("bucket", ["UploadsBucket", "DistributionBucket"])
+def test_buckets_are_private_encrypted_and_tls_only(bucket: str) -> None:
+    properties = RESOURCES[bucket].properties
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    policies = [
+        r.properties["PolicyDocument"]
+        for r in RESOURCES.values()
+        if r.type == "AWS::S3::BucketPolicy" and r.properties["Bucket"] == {"Ref": bucket}
+    ]
+    (policy,) = policies
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Statement"]
+    )
+
+
+def test_photos_table_lists_newest_first_through_the_index_the_code_queries() -> None:
+    properties = RESOURCES["PhotosTable"].properties
+    assert [k["AttributeName"] for k in properties["KeySchema"]] == ["petId", "photoId"]
+    (index,) = properties["LocalSecondaryIndexes"]
+    assert index["IndexName"] == CREATED_AT_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["petId", "createdAt"]
+
+
+def test_uploading_needs_a_token_and_listing_does_not() -> None:
+    events = RESOURCES["PhotosFunction"].properties["Events"]
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"] for e in events.values()}
+    assert set(routes) == {("POST", "/pets/{petId}/photos"), ("GET", "/pets/{petId}/photos")}
+    assert "Auth" not in routes[("POST", "/pets/{petId}/photos")]  # the API's default: the JWT authorizer
+    assert routes[("GET", "/pets/{petId}/photos")]["Auth"] == {"Authorizer": "NONE"}
+
+
+LEAST_PRIVILEGE = {
+    "PhotosFunction": {
+        ("DynamoDBCrudPolicy", "PhotosTable"),
+        ("DynamoDBReadPolicy", "PetsTable"),
+        ("S3WritePolicy", "UploadsBucket"),
+        ("S3ReadPolicy", "DistributionBucket"),
+    },
+    "ValidatePhotoFunction": {("S3ReadPolicy", "UploadsBucket")},
+    "ResizePhotoFunction": {("S3ReadPolicy", "UploadsBucket"), ("S3WritePolicy", "DistributionBucket")},
+    "PublishPhotoFunction": {("DynamoDBWritePolicy", "PhotosTable")},
+    "RecordPhotoFailureFunction": {("DynamoDBWritePolicy", "PhotosTable")},
+}
+
+
+@pytest.mark.parametrize("function", LEAST_PRIVILEGE)
+def test_each_photo_function_reads_or_writes_only_what_its_job_needs(function: str) -> None:
+    """Finer than tests/template: which data each may read and which it may write. Nothing else
+    writes to the pets table; the validate step cannot write anywhere."""
+    granted = set()
+    for policy in RESOURCES[function].properties["Policies"]:
+        ((name, arguments),) = policy.items()
+        granted.add((name, next(iter(arguments.values()))["Ref"]))
+    assert granted == LEAST_PRIVILEGE[function]
+
+
+SETTINGS: dict[str, type[BaseModel]] = {
+    "PhotosFunction": ApiSettings,
+    "ValidatePhotoFunction": ValidateSettings,
+    "ResizePhotoFunction": ResizeSettings,
+    "PublishPhotoFunction": TableSettings,
+    "RecordPhotoFailureFunction": TableSettings,
+}
+
+
+@pytest.mark.parametrize("function", SETTINGS)
+def test_each_function_environment_satisfies_its_settings(function: str) -> None:
+    variables = RESOURCES[function].properties["Environment"]["Variables"]
+    environment = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in variables.items()}
+    SETTINGS[function].model_validate(environment)
+
+
+def test_sample_events_exist_for_every_case() -> None:
+    names = {path.stem for path in Path(EVENTS).glob("photos-*.json")}
+    assert names == {
+        "photos-request-upload",
+        "photos-request-upload-invalid",
+        "photos-list",
+        "photos-object-created",
+        "photos-validate-input",
+        "photos-resize-input",
+        "photos-publish-input",
+        "photos-record-failure-input",
+    }
+    for name in names:
+        json.loads((Path(EVENTS) / f"{name}.json").read_text())
