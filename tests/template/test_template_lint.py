@@ -1,9 +1,11 @@
 """The template is valid for CloudFormation and SAM, and keeps the production settings it promises."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,18 @@ from tests.services.conftest import RESOURCES, ROOT
 
 BIN = Path(sys.executable).parent
 OFFLINE_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+DYNAMODB_TABLE = "AWS::DynamoDB::Table"
+# Resources holding data, which a function may reach only when the template hands them to it.
+DATA_RESOURCE_TYPES = frozenset({DYNAMODB_TABLE, "AWS::S3::Bucket"})
+# SAM policy templates that grant access to one table or bucket -> the argument naming it.
+SAM_DATA_POLICIES = {
+    "DynamoDBCrudPolicy": "TableName",
+    "DynamoDBReadPolicy": "TableName",
+    "DynamoDBWritePolicy": "TableName",
+    "S3ReadPolicy": "BucketName",
+    "S3WritePolicy": "BucketName",
+    "S3CrudPolicy": "BucketName",
+}
 
 
 def run(*command: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -39,25 +53,106 @@ def test_every_table_is_on_demand_recoverable_and_encrypted() -> None:
         assert props["SSESpecification"]["SSEEnabled"] is True, name
 
 
-def test_each_function_may_only_touch_the_tables_it_names() -> None:
-    """Least privilege: a function's policies name exactly the tables its environment names."""
-    for logical_id, resource in RESOURCES.items():
-        if resource["Type"] != "AWS::Serverless::Function":
+def _logical_ids(fragment: Any) -> set[str]:
+    """Every resource a template fragment refers to, through Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    pending = [fragment]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "Ref" and isinstance(value, str):
+                    found.add(value.split(".")[0])  # SAM's Function.Version / Function.Alias
+                elif key == "Fn::GetAtt":
+                    found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+                elif key == "Fn::Sub":
+                    text, variables = (value, {}) if isinstance(value, str) else value
+                    found.update(re.findall(r"\$\{([A-Za-z0-9]+)", text))
+                    pending.append(variables)
+                else:
+                    pending.append(value)
+    return found
+
+
+def _tables(fragment: Any) -> set[str]:
+    """The tables and buckets a fragment refers to."""
+    return {
+        name for name in _logical_ids(fragment) if RESOURCES.get(name, {}).get("Type") in DATA_RESOURCE_TYPES
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _granted_tables(logical_id: str, props: dict[str, Any]) -> set[str]:
+    """Tables and buckets the function's permissions reach: SAM data policy templates, and the
+    DynamoDB/S3 actions of inline statements and of an explicit Role (never on a wildcard)."""
+    statements: list[dict[str, Any]] = []
+    granted: set[str] = set()
+    managed: list[Any] = []
+    for policy in props.get("Policies", []):
+        if not isinstance(policy, dict):
+            managed.append(policy)
             continue
+        assert len(policy) == 1, f"{logical_id}: one policy per entry"
+        ((name, args),) = policy.items()
+        if name == "Statement":
+            statements.extend(args)
+        elif name in SAM_DATA_POLICIES:
+            granted.add(args[SAM_DATA_POLICIES[name]]["Ref"])
+        else:
+            assert not name.startswith(("DynamoDB", "S3")), f"{logical_id}: unlisted data policy {name}"
+    if "Role" in props:
+        role = RESOURCES[props["Role"]["Fn::GetAtt"][0]]["Properties"]
+        for policy in role.get("Policies", []):
+            statements.extend(policy["PolicyDocument"]["Statement"])
+        managed.extend(role.get("ManagedPolicyArns", []))
+    for arn in managed:
+        text = str(arn).lower()
+        assert "dynamodb" not in text and "s3" not in text, f"{logical_id}: managed policy {arn} reaches data"
+    for statement in statements:
+        actions = _as_list(statement["Action"])
+        if not any(action.lower().startswith(("dynamodb:", "s3:")) or action == "*" for action in actions):
+            continue
+        assert not {"*", "dynamodb:*", "s3:*"} & set(actions), f"{logical_id}: {actions}"
+        for resource in _as_list(statement["Resource"]):
+            assert _tables(resource), (
+                f"{logical_id}: a data statement must name a table or bucket, not {resource}"
+            )
+            granted |= _tables(resource)
+    return granted
+
+
+def _named_tables(logical_id: str, props: dict[str, Any]) -> set[str]:
+    """Tables the template hands the function: its environment, the custom resources it serves,
+    and the origin headers of the distribution that runs it at the edge (no environment there)."""
+    named = _tables(props.get("Environment", {}))
+    for resource in RESOURCES.values():
+        if resource["Type"].startswith("Custom::"):
+            properties = dict(resource["Properties"])
+            if logical_id in _logical_ids(properties.pop("ServiceToken")):
+                named |= _tables(properties)
+        elif resource["Type"] == "AWS::CloudFront::Distribution":
+            config = resource["Properties"]["DistributionConfig"]
+            origins = {origin["Id"]: origin for origin in config["Origins"]}
+            for behaviour in [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]:
+                associations = behaviour.get("LambdaFunctionAssociations", [])
+                if logical_id in _logical_ids(associations):
+                    named |= _tables(origins[behaviour["TargetOriginId"]].get("OriginCustomHeaders", []))
+    return named
+
+
+def test_each_function_may_only_touch_the_tables_it_names() -> None:
+    """Least privilege: a function's permissions reach exactly the tables the template hands it,
+    and inline statements or an explicit role grant DynamoDB actions on those tables only."""
+    functions = {k: r for k, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions
+    for logical_id, resource in functions.items():
         props = resource["Properties"]
-        env_tables = {
-            value["Ref"]
-            for value in props.get("Environment", {}).get("Variables", {}).values()
-            if isinstance(value, dict)
-            and RESOURCES.get(value.get("Ref"), {}).get("Type") == "AWS::DynamoDB::Table"
-        }
-        policy_tables = set()
-        for policy in props.get("Policies", []):
-            assert isinstance(policy, dict) and len(policy) == 1, f"{logical_id}: use SAM policy templates"
-            ((name, args),) = policy.items()
-            assert name.startswith("DynamoDB"), f"{logical_id}: unexpected policy {name}"
-            policy_tables.add(args["TableName"]["Ref"])
-        assert policy_tables == env_tables, logical_id
+        assert _granted_tables(logical_id, props) == _named_tables(logical_id, props), logical_id
 
 
 @pytest.mark.slow

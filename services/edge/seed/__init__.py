@@ -1,0 +1,1 @@
+"""CloudFormation custom resource that seeds the API version mapping table at deploy time."""

@@ -1,0 +1,1 @@
+"""Header-based API versioning at the edge: a Lambda@Edge origin-request function."""
