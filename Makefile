@@ -42,7 +42,7 @@ deploy: build
 ## invoke: run one function of the template with an event, without Docker.
 ##   make invoke FUNCTION=PetsFunction EVENT=events/pets-get.json
 invoke: $(STAMP)
-	$(PY) -m localcloud invoke $(FUNCTION) $(EVENT)
+	$(PY) -m localcloud invoke $(FUNCTION) $(EVENT) $(ARGS)
 
 ## token: sign a demo user up and in against the running local cloud; prints an access token.
 token: $(STAMP)

@@ -1,0 +1,493 @@
+"""Running the template's Lambda functions without containers: warm worker processes.
+
+Why processes, one per concurrent invocation of a function (like Lambda execution environments):
+
+* each function has its own environment variables, and ``os.environ`` is process-global;
+* each function has its own code root on ``sys.path`` -- two functions may both have a
+  ``handler`` module, or different versions of a package -- and ``sys.modules`` is per process;
+* module-level state (clients created at cold start, caches) must behave as in Lambda: kept
+  between invocations of one environment, never shared between functions.
+
+A worker is started lazily on the first invocation (the cold start, reported in the log), imports
+the handler once, and stays warm. A function gets a small pool: an idle worker is reused (the
+most recently used first, so few stay warm), and when all are busy a new one starts, up to
+``max_workers`` (or the function's ``ReservedConcurrentExecutions``); beyond that an invocation
+waits for a free worker for at most its timeout, then fails as throttled. One invocation at a
+time per worker keeps a handler's view of the world exactly Lambda's, and costs nothing at
+concurrency 1: the per-invocation overhead is two pipe writes and two JSON encodings.
+
+``Timeout`` is enforced: the worker is killed, the invocation fails with Lambda's
+"Task timed out" error and the next invocation starts a fresh worker; a worker that dies is
+replaced the same way. When ``watch`` is on, a change to any ``.py`` file under the code root or
+a layer retires the warm workers, so edits show up on the next request without a restart.
+
+Worker output (the function's stdout and stderr) goes to the console line by line, prefixed with
+the function's logical id; the invocation protocol uses two separate pipes (see
+:mod:`localcloud.lambda_worker`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from localcloud import lambda_worker
+
+__all__ = ["FunctionRuntime", "FunctionSpec", "InvocationResult", "worker_environment"]
+
+WORKER_SCRIPT = Path(lambda_worker.__file__).resolve()
+#: Lambda allows 10 s for the init phase; a first import on a cold disk can be slow, so be generous.
+INIT_TIMEOUT_SECONDS = 30.0
+DEFAULT_MAX_WORKERS = 4
+Console = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """An ``AWS::Serverless::Function`` as the local runtime needs it (values already resolved)."""
+
+    logical_id: str
+    function_name: str
+    arn: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    layer_dirs: tuple[Path, ...] = ()
+    memory_mb: int = 128
+    timeout_seconds: float = 3.0
+    environment: dict[str, str] = field(default_factory=dict)
+    alias: str | None = None
+    reserved_concurrency: int | None = None
+
+    @property
+    def invoked_arn(self) -> str:
+        return f"{self.arn}:{self.alias}" if self.alias else self.arn
+
+
+@dataclass
+class InvocationResult:
+    ok: bool
+    payload: Any = None
+    error: dict[str, Any] | None = None
+    duration_ms: float = 0.0
+    #: set when this invocation had to start a worker (a cold start)
+    init_ms: float | None = None
+    request_id: str = ""
+
+
+def worker_environment(spec: FunctionSpec, aws_endpoint_url: str, region: str) -> dict[str, str]:
+    """The process environment of a worker: a Lambda-like one, nothing inherited but ``PATH``.
+
+    Template variables come first; the variables Lambda reserves (``AWS_REGION``, ``AWS_LAMBDA_*``,
+    credentials...) and ``AWS_ENDPOINT_URL`` -- how boto3 finds the local backend -- cannot be
+    overridden by the template, as in Lambda.
+    """
+    day = time.strftime("%Y/%m/%d", time.gmtime())
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        # There is no X-Ray daemon locally.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    environment.update(spec.environment)
+    environment.update(
+        {
+            "TZ": ":UTC",
+            "_HANDLER": spec.handler,
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"{day}/[$LATEST]{secrets.token_hex(16)}",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ACCESS_KEY_ID": "localcloud",
+            "AWS_SECRET_ACCESS_KEY": "localcloud",
+            "AWS_SESSION_TOKEN": "localcloud",
+            "AWS_ENDPOINT_URL": aws_endpoint_url,
+            # No shared config/credentials files and no instance metadata, as in Lambda.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return environment
+
+
+class WorkerError(RuntimeError):
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error.get("errorMessage", ""))
+        self.error = error
+
+
+class _Worker:
+    """One worker process (one Lambda execution environment)."""
+
+    def __init__(
+        self, spec: FunctionSpec, environment: dict[str, str], console: Console, generation: int
+    ) -> None:
+        self.spec = spec
+        self.generation = generation
+        request_read, self._request_write = os.pipe()
+        self._response_read, response_write = os.pipe()
+        config = {
+            "handler": spec.handler,
+            "paths": [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)],
+            "request_fd": request_read,
+            "response_fd": response_write,
+        }
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                [sys.executable, "-P", str(WORKER_SCRIPT), json.dumps(config)],
+                env=environment,
+                cwd=spec.code_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(request_read, response_write),
+                # Own session: Ctrl-C in the terminal reaches the dev process only, which then
+                # stops the workers in order instead of each printing a KeyboardInterrupt.
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(self._request_write)
+            os.close(self._response_read)
+            raise
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        prefix = f"[{spec.logical_id}] "
+        self._forwarders = [
+            threading.Thread(target=_forward, args=(stream, prefix, console), daemon=True)
+            for stream in (self.process.stdout, self.process.stderr)
+        ]
+        for thread in self._forwarders:
+            thread.start()
+
+    def wait_ready(self) -> float:
+        """Waits for the end of the init phase; returns its duration in ms."""
+        frame = self._read(time.monotonic() + INIT_TIMEOUT_SECONDS)
+        if frame is None:
+            self.kill()
+            raise WorkerError(
+                {
+                    "errorMessage": f"Runtime exited during init (exit status {self.process.poll()})",
+                    "errorType": "Runtime.ExitError",
+                }
+            )
+        if not frame.get("ready"):
+            self.kill()
+            raise WorkerError(frame["error"])
+        return float(frame.get("init_ms", 0.0))
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
+        started = time.monotonic()
+        deadline_ms = int(time.time() * 1000 + self.spec.timeout_seconds * 1000)
+        request = {
+            "request_id": request_id,
+            "event": event,
+            "deadline_ms": deadline_ms,
+            "invoked_function_arn": self.spec.invoked_arn,
+        }
+        try:
+            lambda_worker.write_frame(self._request_write, request)
+        except OSError:
+            self.kill()
+            return _failure("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited", started)
+        frame = self._read(started + self.spec.timeout_seconds + 0.2)
+        if frame is None:
+            timed_out = self.process.poll() is None
+            self.kill()
+            if timed_out:
+                message = f"{request_id} Task timed out after {self.spec.timeout_seconds:.2f} seconds"
+                return _failure("Sandbox.Timedout", message, started)
+            message = (
+                f"RequestId: {request_id} Error: Runtime exited with error: exit status {self.process.poll()}"
+            )
+            return _failure("Runtime.ExitError", message, started)
+        duration = (time.monotonic() - started) * 1000
+        if frame.get("ok"):
+            return InvocationResult(
+                True, json.loads(frame["payload"]), duration_ms=duration, request_id=request_id
+            )
+        return InvocationResult(False, error=frame["error"], duration_ms=duration, request_id=request_id)
+
+    def _read(self, deadline: float) -> Any:
+        """Reads one frame before ``deadline`` (monotonic); None on timeout or EOF."""
+        buffer = b""
+        needed = lambda_worker._HEADER.size
+        header_done = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._response_read], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._response_read, max(needed - len(buffer), 1 << 16))
+            if not chunk:
+                return None
+            buffer += chunk
+            if not header_done and len(buffer) >= lambda_worker._HEADER.size:
+                needed = lambda_worker._HEADER.size + lambda_worker._HEADER.unpack(buffer[:4])[0]
+                header_done = True
+            if header_done and len(buffer) >= needed:
+                return json.loads(buffer[lambda_worker._HEADER.size : needed])
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close_input(self) -> None:
+        """Closes the request pipe: an idle worker exits by itself."""
+        with contextlib.suppress(OSError):
+            os.close(self._request_write)
+        self._request_write = -1
+
+    def stop(self, grace_seconds: float = 2.0) -> None:
+        self.close_input()
+        try:
+            self.process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._cleanup()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL is not ignorable
+                self.process.wait(5)
+        self.close_input()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._response_read >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._response_read)
+            self._response_read = -1
+        for thread in self._forwarders:
+            thread.join(timeout=1)
+
+
+def _forward(stream: IO[bytes] | None, prefix: str, console: Console) -> None:
+    if stream is None:
+        return
+    with stream:
+        for line in iter(stream.readline, b""):
+            console(prefix + line.decode("utf-8", errors="replace").rstrip("\n"))
+
+
+def _failure(error_type: str, message: str, started: float) -> InvocationResult:
+    return InvocationResult(
+        False,
+        error={"errorMessage": message, "errorType": error_type},
+        duration_ms=(time.monotonic() - started) * 1000,
+    )
+
+
+class _FunctionPool:
+    """The warm workers of one function."""
+
+    def __init__(
+        self, spec: FunctionSpec, environment: dict[str, str], console: Console, max_workers: int
+    ) -> None:
+        self.spec = spec
+        self._environment = environment
+        self._console = console
+        self._max_workers = max(1, min(max_workers, spec.reserved_concurrency or max_workers))
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._starting = 0
+        self._condition = threading.Condition()
+        self._closed = False
+        self.generation = 0
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
+        started = time.monotonic()
+        try:
+            worker, init_ms = self._acquire(started + max(self.spec.timeout_seconds, 1.0))
+        except WorkerError as error:
+            result = InvocationResult(False, error=error.error, request_id=request_id)
+            result.duration_ms = (time.monotonic() - started) * 1000
+            return result
+        healthy = False
+        try:
+            result = worker.invoke(event, request_id)
+            healthy = worker.alive
+        finally:
+            self._release(worker, healthy)
+        result.init_ms = init_ms
+        return result
+
+    def _acquire(self, deadline: float) -> tuple[_Worker, float | None]:
+        retired: list[_Worker] = []
+        try:
+            with self._condition:
+                while True:
+                    if self._closed:
+                        raise WorkerError(
+                            {"errorMessage": "the local cloud is stopping", "errorType": "Shutdown"}
+                        )
+                    while self._idle:
+                        worker = self._idle.pop()
+                        if worker.generation == self.generation and worker.alive:
+                            return worker, None
+                        self._all.discard(worker)
+                        retired.append(worker)
+                    if len(self._all) + self._starting < self._max_workers:
+                        self._starting += 1
+                        generation = self.generation
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise WorkerError(
+                            {"errorMessage": "Rate Exceeded.", "errorType": "TooManyRequestsException"}
+                        )
+                    self._condition.wait(remaining)
+        finally:
+            for worker in retired:
+                worker.stop()
+        try:
+            worker = _Worker(self.spec, self._environment, self._console, generation)
+            init_ms = worker.wait_ready()
+        except BaseException:
+            with self._condition:
+                self._starting -= 1
+                self._condition.notify()
+            raise
+        with self._condition:
+            self._starting -= 1
+            self._all.add(worker)
+        return worker, init_ms
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        keep = False
+        with self._condition:
+            if healthy and not self._closed and worker.generation == self.generation:
+                self._idle.append(worker)
+                keep = True
+            else:
+                self._all.discard(worker)
+            self._condition.notify()
+        if not keep:
+            worker.stop()
+
+    def retire_idle(self) -> None:
+        """New code: idle workers go now, busy ones when their invocation ends."""
+        with self._condition:
+            self.generation += 1
+            idle, self._idle = self._idle, []
+            for worker in idle:
+                self._all.discard(worker)
+        for worker in idle:
+            worker.stop()
+
+    def close(self) -> list[_Worker]:
+        with self._condition:
+            self._closed = True
+            workers = list(self._all)
+            self._idle.clear()
+            self._all.clear()
+            self._condition.notify_all()
+        return workers
+
+
+class FunctionRuntime:
+    """All functions of the template, invoked by logical id."""
+
+    def __init__(
+        self,
+        functions: dict[str, FunctionSpec],
+        aws_endpoint_url: str,
+        region: str,
+        console: Console,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        watch: bool = False,
+    ) -> None:
+        self.functions = functions
+        self._console = console
+        self._pools = {
+            logical_id: _FunctionPool(
+                spec, worker_environment(spec, aws_endpoint_url, region), console, max_workers
+            )
+            for logical_id, spec in functions.items()
+        }
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if watch:
+            self._watcher = threading.Thread(target=self._watch, name="code-watcher", daemon=True)
+            self._watcher.start()
+
+    def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> InvocationResult:
+        pool = self._pools.get(logical_id)
+        request_id = request_id or str(uuid.uuid4())
+        if pool is None:
+            return InvocationResult(
+                False,
+                error={
+                    "errorMessage": f"Function not found: {logical_id} cannot run locally",
+                    "errorType": "ResourceNotFoundException",
+                },
+                request_id=request_id,
+            )
+        return pool.invoke(event, request_id)
+
+    def close(self) -> None:
+        """Stops every worker: pipes closed first so they all exit together, then waited for."""
+        self._stop.set()
+        workers = [worker for pool in self._pools.values() for worker in pool.close()]
+        for worker in workers:
+            worker.close_input()
+        for worker in workers:
+            worker.stop(grace_seconds=2.0)
+        if self._watcher is not None:
+            self._watcher.join(timeout=2)
+
+    def _watch(self) -> None:
+        fingerprints = {logical_id: _fingerprint(pool.spec) for logical_id, pool in self._pools.items()}
+        while not self._stop.wait(1.0):
+            for logical_id, pool in self._pools.items():
+                current = _fingerprint(pool.spec)
+                if current != fingerprints[logical_id]:
+                    fingerprints[logical_id] = current
+                    self._console(f"[{logical_id}] code changed: the next invocation starts a new worker")
+                    pool.retire_idle()
+
+
+def _python_files(root: Path) -> Iterator[os.DirEntry[str]]:
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name == "__pycache__":
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _python_files(Path(entry.path))
+        elif entry.name.endswith(".py"):
+            yield entry
+
+
+def _fingerprint(spec: FunctionSpec) -> tuple[int, int]:
+    count, latest = 0, 0
+    for root in (spec.code_dir, *spec.layer_dirs):
+        for entry in _python_files(root):
+            count += 1
+            latest = max(latest, entry.stat().st_mtime_ns)
+    return count, latest

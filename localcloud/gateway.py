@@ -1,0 +1,200 @@
+"""The local API Gateway: one WSGI application per HTTP API, serving all of its stages.
+
+A request goes through the same steps, in the same order, as on API Gateway: stage selection by
+path prefix, CORS preflight (answered here, no authorizer, no function), payload limit (10 MB,
+413), route selection (404), the JWT authorizer (401/403, before any function runs), the
+payload 2.0 event, the function (an error or a malformed answer is a 500
+``{"message":"Internal Server Error"}``), the response mapping, then the CORS headers. Every
+response carries an ``apigw-requestid`` header and gets one line in the console.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from localcloud.authorizer import JwtAuthorizer
+from localcloud.events_v2 import (
+    GatewayResponse,
+    HttpRequest,
+    MalformedResponseError,
+    build_event,
+    map_response,
+    query_parameters,
+)
+from localcloud.functions import InvocationResult
+from localcloud.routes import ApiSpec, RouteTable
+
+__all__ = ["MAX_PAYLOAD_BYTES", "Gateway"]
+
+#: HTTP API's payload limit
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+class Invoker(Protocol):
+    def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> InvocationResult: ...
+
+
+def new_request_id() -> str:
+    """Shaped like API Gateway's (``Xyz0AbCdIAMEVxQ=``)."""
+    return base64.b64encode(secrets.token_bytes(10)).decode()
+
+
+class Gateway:
+    def __init__(
+        self,
+        api: ApiSpec,
+        invoker: Invoker,
+        authorizer: JwtAuthorizer,
+        account_id: str,
+        console: Callable[[str], None] = print,
+    ) -> None:
+        self.api = api
+        self.routes = RouteTable(api.routes)
+        self._invoker = invoker
+        self._authorizer = authorizer
+        self._account_id = account_id
+        self._console = console
+
+    # ------------------------------------------------------------------ WSGI
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request_id = new_request_id()
+        note: list[str] = []
+        request = _request_from_environ(environ)
+        if request is None:
+            # The body was not read: close the connection rather than parse it as the next request.
+            response = GatewayResponse.message(413, "Request Entity Too Large", [("connection", "close")])
+            path = environ.get("PATH_INFO", "")
+        else:
+            response = self.handle(request, request_id, note)
+            path = request.raw_path
+        headers = [
+            *response.headers,
+            ("apigw-requestid", request_id),
+            ("content-length", str(len(response.body))),
+        ]
+        phrase = (
+            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        )
+        start_response(f"{response.status} {phrase}".strip(), headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        self._console(
+            f"[{self.api.logical_id}] {environ.get('REQUEST_METHOD')} {path} -> {response.status} "
+            f"({elapsed:.1f} ms){' ' + ' '.join(note) if note else ''}"
+        )
+        return [response.body]
+
+    # ------------------------------------------------------------------ the request
+    def handle(self, request: HttpRequest, request_id: str, note: list[str] | None = None) -> GatewayResponse:
+        note = [] if note is None else note
+        selected = self.api.stage_for(request.raw_path)
+        if selected is None:
+            return GatewayResponse.message(404, "Not Found")
+        stage, path = selected
+        cors = self.api.cors
+        if cors is not None and cors.is_preflight(request.method, request.headers):
+            return GatewayResponse(204, cors.preflight_headers(request.headers))
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return self._with_cors(request, GatewayResponse.message(413, "Request Entity Too Large"))
+        match = self.routes.match(request.method, path)
+        if match is None:
+            return self._with_cors(request, GatewayResponse.message(404, "Not Found"))
+        route = match.route
+        note.append(route.function)
+        claims = scopes = None
+        if route.authorizer is not None:
+            spec = self.api.authorizers.get(route.authorizer)
+            if spec is None:
+                note.append(f"authorizer {route.authorizer} is not available locally")
+                return self._with_cors(request, GatewayResponse.message(401, "Unauthorized"))
+            result = self._authorizer.authorize(
+                spec, request.headers, query_parameters(request.raw_query), route.scopes
+            )
+            if not result.allowed:
+                note.append(f"[{result.reason}]")
+                extra = [("www-authenticate", result.www_authenticate)] if result.www_authenticate else []
+                message = "Forbidden" if result.status == 403 else "Unauthorized"
+                return self._with_cors(request, GatewayResponse.message(result.status, message, extra))
+            claims, scopes = result.claims, result.scopes
+        event = build_event(
+            request,
+            self.api,
+            stage,
+            match,
+            account_id=self._account_id,
+            request_id=request_id,
+            domain_name=request.headers.get("host", "localhost").rsplit(":", 1)[0],
+            jwt_claims=claims,
+            jwt_scopes=scopes,
+        )
+        invocation = self._invoker.invoke(route.function, event)
+        if invocation.init_ms is not None:
+            note.append(f"cold start {invocation.init_ms:.0f} ms")
+        if not invocation.ok:
+            error = invocation.error or {}
+            note.append(f"[{error.get('errorType')}: {error.get('errorMessage')}]")
+            return self._with_cors(request, GatewayResponse.message(500, "Internal Server Error"))
+        try:
+            response = map_response(invocation.payload)
+        except MalformedResponseError as malformed:
+            note.append(f"[malformed Lambda proxy response: {malformed}]")
+            return self._with_cors(request, GatewayResponse.message(500, "Internal Server Error"))
+        return self._with_cors(request, response)
+
+    def _with_cors(self, request: HttpRequest, response: GatewayResponse) -> GatewayResponse:
+        """API Gateway's CORS headers replace whatever CORS headers the function returned."""
+        cors = self.api.cors
+        if cors is None:
+            return response
+        headers = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
+        headers.extend(cors.response_headers(request.headers))
+        response.headers = headers
+        return response
+
+
+def _request_from_environ(environ: dict[str, Any]) -> HttpRequest | None:
+    """The request as API Gateway sees it; None when the body is over the payload limit."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > MAX_PAYLOAD_BYTES:
+        return None
+    stream = environ["wsgi.input"]
+    if length:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read(MAX_PAYLOAD_BYTES + 1)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return None
+    else:
+        body = b""
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
+    raw_path, _, raw_query = str(raw_uri).partition("?")
+    if not raw_query:
+        raw_query = environ.get("QUERY_STRING", "")
+    source_ip = str(environ.get("REMOTE_ADDR", "127.0.0.1"))
+    forwarded = headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = f"{forwarded}, {source_ip}" if forwarded else source_ip
+    headers.setdefault("x-forwarded-port", str(environ.get("SERVER_PORT", "")))
+    headers.setdefault("x-forwarded-proto", str(environ.get("wsgi.url_scheme", "http")))
+    headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
+    return HttpRequest(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        raw_path=raw_path or "/",
+        raw_query=raw_query,
+        headers=headers,
+        body=body,
+        source_ip=source_ip,
+        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+    )

@@ -1,0 +1,293 @@
+"""Everything that depends on moto's internals, in one place, pinned to one moto version.
+
+The rest of the local cloud talks to moto only through AWS APIs over HTTP. Three things cannot:
+
+1. serving moto's WSGI application on a socket we bound ourselves -- ``ThreadedMotoServer`` binds
+   inside its thread, where a port in use becomes a hang instead of an error we can report --
+   without re-listing moto's package folder on every request;
+2. ``--persist``: saving and restoring the in-memory state of moto's backends (pickled per
+   service, account and region; RSA keys of Cognito pools need a pickle reducer);
+3. running Lambda functions: moto runs them only in Docker, so ``LambdaFunction.invoke`` is
+   replaced by a call into the local cloud's worker processes. Step Functions Task states and
+   ``lambda.invoke`` from a handler then run the template's real handlers;
+4. EventBridge rules with Step Functions or Lambda targets: moto raises ``NotImplementedError``
+   for them (and, because one try/except wraps the whole delivery loop, stops delivering to the
+   other rules too). ``Rule.send_to_targets`` hands those targets to us -- ``StartExecution``
+   (always with a name) or the Lambda invoker, asynchronously as EventBridge is -- and leaves
+   the others to moto.
+
+Importing this module fails loudly when the installed moto is not the version it was written for;
+``tests/localcloud/test_moto_internals.py`` exercises each piece against that version.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import copyreg
+import importlib
+import json
+import pickle
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import moto
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+__all__ = [
+    "MOTO_VERSION",
+    "install_local_integrations",
+    "load_state",
+    "quiet_request_handler",
+    "save_state",
+    "wsgi_app",
+]
+
+MOTO_VERSION = "5.2.5"
+if moto.__version__ != MOTO_VERSION:
+    raise RuntimeError(
+        f"localcloud.moto_internals was written for moto {MOTO_VERSION}, found {moto.__version__}: "
+        "check this module and tests/localcloud/test_moto_internals.py before changing the pin"
+    )
+
+from moto import backends as moto_backends  # noqa: E402 - after the version check
+from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.core.base_backend import BackendDict  # noqa: E402
+from moto.events.models import Rule  # noqa: E402
+from moto.events.utils import EventTemplateParser  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+#: not persisted: moto's own API, IAM (only the placeholder role) and Lambda (placeholder
+#: functions, unpicklable); the deployment recreates them from the template at every start
+_NOT_PERSISTED = frozenset({"moto_api", "iam", "lambda"})
+
+
+def wsgi_app() -> Any:
+    """moto's server-mode WSGI application (what ``ThreadedMotoServer`` serves).
+
+    moto lists its own package folder (``listdir`` plus a ``stat`` per service, ~0.6 ms) on
+    every request to dispatch it; the list never changes in a running process, so it is
+    computed once.
+    """
+    modules = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def quiet_request_handler() -> type[MotoRequestHandler]:
+    """moto's request handler without the access log line per AWS call."""
+
+    class QuietMotoRequestHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None
+
+    return QuietMotoRequestHandler
+
+
+# ---------------------------------------------------------------------- persistence
+def _load_private_key(pem: bytes) -> Any:
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def _load_public_key(pem: bytes) -> Any:
+    return serialization.load_pem_public_key(pem)
+
+
+def _reduce_private_key(key: Any) -> tuple[Any, tuple[bytes]]:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _load_private_key, (pem,)
+
+
+def _reduce_public_key(key: Any) -> tuple[Any, tuple[bytes]]:
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _load_public_key, (pem,)
+
+
+_reducers_registered = False
+
+
+def _new_rlock() -> Any:
+    return threading.RLock()
+
+
+def _new_lock() -> Any:
+    return threading.Lock()
+
+
+def _register_key_reducers() -> None:
+    """What pickle cannot handle by itself: the RSA key of Cognito pools, and the locks Step
+    Functions executions hold (saved as new, unlocked locks: snapshots are taken between requests)."""
+    global _reducers_registered
+    if not _reducers_registered:
+        sample = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - for its type
+        copyreg.pickle(type(sample), _reduce_private_key)
+        copyreg.pickle(type(sample.public_key()), _reduce_public_key)
+        copyreg.pickle(type(threading.RLock()), lambda _lock: (_new_rlock, ()))
+        copyreg.pickle(type(threading.Lock()), lambda _lock: (_new_lock, ()))
+        _reducers_registered = True
+
+
+def save_state() -> tuple[bytes, list[str]]:
+    """Pickles every backend in use; returns the blob and the services that could not be saved.
+
+    The caller must make sure no request is being served meanwhile (see ``aws_backend``).
+    Backends are keyed by their class, not by service name: one service can have two backend
+    dicts (Step Functions has a second one, for executing state machines).
+    """
+    _register_key_reducers()
+    state: dict[tuple[str, str, str], bytes] = {}
+    failed: list[str] = []
+    for backend_dict in list(BackendDict._instances):  # type: ignore[misc]
+        service = str(backend_dict.service_name)
+        if service in _NOT_PERSISTED:
+            continue
+        backend_class = f"{backend_dict.backend.__module__}:{backend_dict.backend.__qualname__}"
+        for account_id, region, backend in list(backend_dict.iter_backends()):
+            try:
+                state[(backend_class, account_id, region)] = pickle.dumps(backend)
+            except Exception as error:  # any unpicklable member: report, keep the others
+                failed.append(f"{service} ({region}): {error}")
+    return pickle.dumps(state), failed
+
+
+def _backend_dict_of(backend_class: str) -> BackendDict[Any]:
+    module_name, _, class_name = backend_class.partition(":")
+    module = importlib.import_module(module_name)
+    for value in vars(module).values():
+        if isinstance(value, BackendDict) and value.backend.__qualname__ == class_name:
+            return value
+    raise LookupError(f"no backend dict for {backend_class}")
+
+
+def load_state(blob: bytes) -> list[str]:
+    """Restores what :func:`save_state` saved; returns the services that could not be restored.
+
+    Only call with files this tool wrote (pickle runs code on load).
+    """
+    _register_key_reducers()
+    state: dict[tuple[str, str, str], bytes] = pickle.loads(blob)  # noqa: S301 - our own file
+    failed: list[str] = []
+    for (backend_class, account_id, region), backend_blob in state.items():
+        try:
+            backend = pickle.loads(backend_blob)  # noqa: S301
+            _backend_dict_of(backend_class)[account_id][region] = backend
+        except Exception as error:
+            failed.append(f"{backend_class} ({region}): {error}")
+    return failed
+
+
+# ---------------------------------------------------------------------- Lambda, EventBridge
+#: answers an invocation: (function name, event) -> (ok, payload-or-error document)
+LambdaInvoker = Callable[[str, Any], tuple[bool, Any]]
+_original_invoke = LambdaFunction.invoke
+_original_send_to_targets = Rule.send_to_targets
+_LOCAL_TARGET_SERVICES = frozenset({"states", "lambda"})
+_patch_lock = threading.Lock()
+
+
+def install_local_integrations(
+    invoker: LambdaInvoker | None, aws_endpoint_url: str = "", report: Callable[[str], None] = print
+) -> None:
+    """Routes moto's Lambda invocations and Lambda/Step Functions rule targets to us.
+
+    Synchronous invocations return the handler's JSON, or its error document with the
+    ``x-amz-function-error: Unhandled`` header (what Step Functions' Retry/Catch look at).
+    ``InvocationType: Event`` runs in the background and answers at once, as Lambda does.
+    ``None`` restores moto's own behaviour.
+    """
+    with _patch_lock:
+        if invoker is None:
+            LambdaFunction.invoke = _original_invoke  # type: ignore[method-assign]
+            Rule.send_to_targets = _original_send_to_targets  # type: ignore[method-assign]
+            return
+        active_invoker = invoker
+
+        def invoke(
+            self: LambdaFunction, body: str, request_headers: Any, response_headers: Any
+        ) -> str | bytes:
+            event = json.loads(body) if body else {}
+            invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
+            if invocation_type == "Event":
+                threading.Thread(target=active_invoker, args=(self.function_name, event), daemon=True).start()
+                return ""
+            if invocation_type == "DryRun":
+                return ""
+            ok, document = active_invoker(self.function_name, event)
+            if not ok:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            response_headers["x-amz-log-result"] = base64.b64encode(b"").decode()
+            return json.dumps(document).encode("utf-8")
+
+        def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+            ours = [t for t in self.targets if t["Arn"].split(":")[2] in _LOCAL_TARGET_SERVICES]
+            if ours and self.event_pattern.matches_event(original_event):
+                for target in ours:
+                    event = _target_input(target, original_event, transform_input)
+                    threading.Thread(
+                        target=_deliver,
+                        args=(target["Arn"], event, active_invoker, aws_endpoint_url, report),
+                        daemon=True,
+                    ).start()
+            if len(ours) < len(self.targets):
+                others = copy.copy(self)
+                others.targets = [t for t in self.targets if t not in ours]
+                _original_send_to_targets(others, original_event, transform_input)
+
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _target_input(target: dict[str, Any], event: Any, transform_input: bool) -> Any:
+    """What a target receives: ``Input``, ``InputPath``, ``InputTransformer`` or the event."""
+    event = dict(event)
+    if isinstance(event.get("time"), int | float):
+        event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event["time"]))
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        value: Any = event
+        for part in str(target["InputPath"]).lstrip("$").strip(".").split("."):
+            value = value.get(part) if part and isinstance(value, dict) else value
+        return value
+    if transform_input and "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+def _deliver(
+    arn: str, event: Any, invoker: LambdaInvoker, aws_endpoint_url: str, report: Callable[[str], None]
+) -> None:
+    """One target delivery, on its own thread (EventBridge delivers asynchronously)."""
+    import boto3
+
+    service, region = arn.split(":")[2], arn.split(":")[3]
+    try:
+        if service == "lambda":
+            invoker(arn.split(":")[6], event)
+            return
+        client = boto3.client(
+            "stepfunctions",
+            endpoint_url=aws_endpoint_url,
+            region_name=region,
+            aws_access_key_id="localcloud",
+            aws_secret_access_key="localcloud",  # noqa: S106 - dummy for the local backend
+        )
+        # moto names every unnamed execution "None": always pass a name
+        client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(event))
+    except Exception as error:  # a failed delivery must be visible, as in EventBridge's metrics
+        report(f"localcloud: EventBridge delivery to {arn} failed: {error}")

@@ -1,0 +1,94 @@
+"""The contract between the deployer (:mod:`localcloud.stack`) and one handler per resource type.
+
+A handler *ensures* its resource exists in the local backend (find it by its deterministic name,
+else create it) and returns what ``Ref`` and ``Fn::GetAtt`` give for it. "Find, else create"
+makes a deployment idempotent, so the same code serves a fresh start, a restart over persisted
+state, and ``localcloud invoke`` against a backend that is already running.
+
+Every handler declares which properties it emulates and which have no local meaning (IAM,
+tracing, throttling, ...). Any other property found in the template is reported by name, so a
+template feature is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from localcloud.template import Resource, Template
+
+if TYPE_CHECKING:
+    from localcloud.authorizer import JwtAuthorizerSpec
+    from localcloud.functions import FunctionSpec
+    from localcloud.routes import ApiSpec
+
+__all__ = ["DeployContext", "Physical", "ResourceType", "UnsupportedResourceError"]
+
+
+class UnsupportedResourceError(RuntimeError):
+    """This resource cannot be emulated; it is reported and left out."""
+
+
+@dataclass
+class Physical:
+    """What CloudFormation would answer for a resource: its ``Ref`` value and attributes."""
+
+    ref: Any
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DeployContext:
+    """What handlers need while the template is being deployed into the local backend."""
+
+    template: Template
+    region: str
+    account_id: str
+    stack_name: str
+    #: boto3 client factory for the local backend
+    client: Callable[[str], Any]
+    #: evaluates intrinsic functions against parameters and the resources created so far
+    resolve: Callable[[Any, str], Any]
+    warnings: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    layers: dict[str, Path] = field(default_factory=dict)
+    apis: dict[str, ApiSpec] = field(default_factory=dict)
+    authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def default_name(self, resource: Resource, max_length: int = 255) -> str:
+        """The deterministic physical name of an unnamed resource: ``<stack>-<LogicalId>``."""
+        return f"{self.stack_name}-{resource.logical_id}"[:max_length]
+
+    def arn(self, service: str, resource_part: str, region: str | None = None) -> str:
+        region = self.region if region is None else region
+        return f"arn:aws:{service}:{region}:{self.account_id}:{resource_part}"
+
+
+class ResourceType(abc.ABC):
+    """Handler for one or more CloudFormation resource types."""
+
+    types: ClassVar[tuple[str, ...]]
+    #: properties this handler turns into local behaviour
+    emulated: ClassVar[frozenset[str]] = frozenset()
+    #: properties that have no local meaning (IAM, tracing, retention, ...): accepted silently
+    no_local_meaning: ClassVar[frozenset[str]] = frozenset()
+    #: True when the resource exists only as a name locally (nothing is created anywhere)
+    no_op: ClassVar[bool] = False
+
+    def check_properties(self, resource: Resource, context: DeployContext) -> None:
+        for name in resource.properties:
+            if name not in self.emulated and name not in self.no_local_meaning:
+                context.warn(
+                    f"{resource.logical_id} ({resource.type}): property {name} is not emulated locally"
+                )
+
+    @abc.abstractmethod
+    def deploy(self, resource: Resource, context: DeployContext) -> Physical:
+        """Ensures the resource exists locally and returns its Ref value and attributes."""

@@ -1,0 +1,203 @@
+"""Deploying a template into the local backend: the local counterpart of a CloudFormation stack.
+
+Resources are deployed in dependency order (``Ref``/``GetAtt``/``Sub`` references and
+``DependsOn``), each by the handler registered for its type. A type without a handler is
+reported by name and left out; so is any property a handler does not emulate. The result,
+:class:`LocalStack`, holds the physical ids, the functions to run and the APIs to serve.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localcloud import ACCOUNT_ID
+from localcloud.functions import FunctionSpec
+from localcloud.intrinsics import IntrinsicError, Resolver, references
+from localcloud.resource_types import DeployContext, Physical, ResourceType, UnsupportedResourceError
+from localcloud.resources import AWS_RESOURCE_TYPES, NO_OP_RESOURCE_TYPES
+from localcloud.routes import IMPLICIT_API, ApiSpec
+from localcloud.serverless import SERVERLESS_RESOURCE_TYPES, build_api, collect_routes, implicit_api_needed
+from localcloud.template import Template
+
+__all__ = ["REGISTRY", "DeployError", "LocalStack", "deploy", "support_of"]
+
+REGISTRY: dict[str, ResourceType] = {
+    resource_type: handler
+    for handler in (*AWS_RESOURCE_TYPES, *SERVERLESS_RESOURCE_TYPES, *NO_OP_RESOURCE_TYPES)
+    for resource_type in handler.types
+}
+_POOL_FROM_ISSUER = re.compile(r"/(?P<pool>[\w-]+_[0-9A-Za-z]+)$")
+
+
+class DeployError(RuntimeError):
+    """The template could not be deployed locally; the message names the resource."""
+
+
+def support_of(resource_type: str) -> str:
+    """``emulated``, ``no-op`` (exists as a name only) or ``unsupported`` (reported at start)."""
+    handler = REGISTRY.get(resource_type)
+    if handler is None:
+        return "unsupported"
+    return "no-op" if handler.no_op else "emulated"
+
+
+@dataclass
+class LocalStack:
+    template: Template
+    region: str
+    stack_name: str
+    aws_endpoint_url: str
+    physical: dict[str, Physical] = field(default_factory=dict)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    apis: dict[str, ApiSpec] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def resolver(self) -> Resolver:
+        return _resolver(self.template, self.physical)
+
+    @property
+    def main_api(self) -> ApiSpec | None:
+        """The API ``apiUrl`` points at: the template's first HttpApi, else the implicit one."""
+        return next(iter(self.apis.values()), None)
+
+    def cognito(self) -> dict[str, str | None]:
+        """The user pool and app client that the main API's JWT authorizer trusts."""
+        pool_id = client_id = None
+        api = self.main_api
+        if api is not None and api.authorizers:
+            authorizer = api.authorizers.get(api.default_authorizer or "") or next(
+                iter(api.authorizers.values())
+            )
+            match = _POOL_FROM_ISSUER.search(authorizer.issuer)
+            pool_id = match.group("pool") if match else None
+            client_id = authorizer.audience[0] if authorizer.audience else None
+        if pool_id is None:
+            pools = self.template.of_type("AWS::Cognito::UserPool")
+            pool_id = (
+                self.physical[pools[0].logical_id].ref
+                if pools and pools[0].logical_id in self.physical
+                else None
+            )
+        if client_id is None:
+            clients = self.template.of_type("AWS::Cognito::UserPoolClient")
+            if clients and clients[0].logical_id in self.physical:
+                client_id = self.physical[clients[0].logical_id].ref
+        return {"userPoolId": pool_id, "userPoolClientId": client_id}
+
+
+def _resolver(template: Template, physical: dict[str, Physical]) -> Resolver:
+    def resource_ref(logical_id: str) -> Any:
+        if logical_id not in physical and "." in logical_id:
+            # SAM's ``!Ref Function.Version`` / ``!Ref Function.Alias`` (AutoPublishAlias)
+            function, _, kind = logical_id.partition(".")
+            arn = physical[function].attributes.get("Arn")
+            alias = template.resources[function].properties.get("AutoPublishAlias") if arn else None
+            if kind == "Version" and arn:
+                return f"{arn}:1"
+            if kind == "Alias" and arn and alias:
+                return f"{arn}:{alias}"
+        return physical[logical_id].ref
+
+    def resource_attribute(logical_id: str, attribute: str) -> Any:
+        if logical_id not in physical:
+            raise KeyError(f"unknown (or not yet created) resource {logical_id}")
+        attributes = physical[logical_id].attributes
+        if attribute not in attributes:
+            known = ", ".join(sorted(attributes)) or "none"
+            raise KeyError(f"attribute {attribute} is not available locally (known: {known})")
+        return attributes[attribute]
+
+    resolver = template.resolver()
+    resolver.resource_ref = resource_ref
+    resolver.resource_attribute = resource_attribute
+    return resolver
+
+
+def deployment_order(template: Template) -> list[str]:
+    """Logical ids so that every resource comes after those it references (template order otherwise)."""
+    names = list(template.resources)
+    dependencies = {
+        logical_id: {
+            name
+            for name in (*references(resource.properties), *resource.depends_on)
+            if name in template.resources and name != logical_id
+        }
+        for logical_id, resource in template.resources.items()
+    }
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(names):
+        ready = [name for name in names if name not in done and dependencies[name] <= done]
+        if not ready:
+            cycle = sorted(name for name in names if name not in done)
+            raise DeployError(f"circular references between resources: {', '.join(cycle)}")
+        for name in ready:
+            order.append(name)
+            done.add(name)
+    return order
+
+
+def deploy(
+    template: Template,
+    client: Callable[[str], Any],
+    aws_endpoint_url: str,
+) -> LocalStack:
+    """Creates (or finds) every resource of ``template`` in the local backend."""
+    stack = LocalStack(
+        template=template,
+        region=str(template.pseudo["AWS::Region"]),
+        stack_name=str(template.pseudo["AWS::StackName"]),
+        aws_endpoint_url=aws_endpoint_url,
+        warnings=list(template.warnings),
+    )
+    resolver = _resolver(template, stack.physical)
+
+    def resolve(value: Any, where: str) -> Any:
+        return resolver.resolve(value, where)
+
+    context = DeployContext(
+        template=template,
+        region=stack.region,
+        account_id=ACCOUNT_ID,
+        stack_name=stack.stack_name,
+        client=client,
+        resolve=resolve,
+        warnings=stack.warnings,
+        functions=stack.functions,
+        apis=stack.apis,
+    )
+    for logical_id in deployment_order(template):
+        resource = template.resources[logical_id]
+        handler = REGISTRY.get(resource.type)
+        if handler is None:
+            context.warn(f"{logical_id}: resource type {resource.type} is not emulated locally")
+            stack.physical[logical_id] = Physical(ref=context.default_name(resource))
+            continue
+        handler.check_properties(resource, context)
+        try:
+            stack.physical[logical_id] = handler.deploy(resource, context)
+        except (UnsupportedResourceError, IntrinsicError) as error:
+            context.warn(f"{logical_id} ({resource.type}) is left out: {error}")
+            stack.physical[logical_id] = Physical(ref=context.default_name(resource))
+        except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as error:
+            raise DeployError(f"{logical_id} ({resource.type}): {error}") from error
+    functions = template.of_type("AWS::Serverless::Function")
+    if implicit_api_needed(functions):
+        properties = template.merge_globals("AWS::Serverless::HttpApi", {})
+        try:
+            stack.apis[IMPLICIT_API] = build_api(IMPLICIT_API, properties, context)
+        except (UnsupportedResourceError, IntrinsicError) as error:
+            raise DeployError(f"{IMPLICIT_API}: {error}") from error
+        stack.physical[IMPLICIT_API] = Physical(ref=stack.apis[IMPLICIT_API].api_id)
+    try:
+        collect_routes(functions, context)
+    except IntrinsicError as error:
+        raise DeployError(str(error)) from error
+    for name in template.omitted:
+        stack.physical.pop(name, None)
+    return stack

@@ -1,0 +1,395 @@
+"""End to end, over HTTP only, through the URLs of config.json.
+
+Runs against ``python -m localcloud dev`` on the project's template, or -- with
+``E2E_CONFIG_URL=https://.../config.json`` -- against a deployed stack, unchanged: Cognito is
+reached with boto3 at ``cognito.endpointUrl`` (absent for AWS), users are confirmed with
+AdminConfirmSignUp (the caller's credentials on AWS), tokens are forged with keys generated here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "E2e-passw0rd-" + uuid.uuid4().hex[:6]
+ALLOWED_ORIGIN = os.environ.get("E2E_ALLOWED_ORIGIN", "http://127.0.0.1:3000")
+TIMEOUT = 15
+
+
+def cognito_client(config: dict[str, Any]) -> Any:
+    cognito = config["cognito"]
+    if cognito.get("endpointUrl"):
+        return boto3.client(
+            "cognito-idp",
+            endpoint_url=cognito["endpointUrl"],
+            region_name=cognito["region"],
+            aws_access_key_id="e2e",
+            aws_secret_access_key="e2e",
+        )
+    return boto3.client("cognito-idp", region_name=cognito["region"])
+
+
+def sign_up_and_in(cognito: Any, pool_id: str, client_id: str, email: str) -> dict[str, Any]:
+    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+    response = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )
+    return dict(response["AuthenticationResult"])
+
+
+@pytest.fixture(scope="module")
+def api(stack_config: dict[str, Any]) -> str:
+    return str(stack_config["apiUrl"]).rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def tokens(stack_config: dict[str, Any]) -> dict[str, Any]:
+    cognito = stack_config["cognito"]
+    email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+    return sign_up_and_in(
+        cognito_client(stack_config), cognito["userPoolId"], cognito["userPoolClientId"], email
+    )
+
+
+@pytest.fixture(scope="module")
+def auth(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['AccessToken']}"}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def test_config_json(stack_config: dict[str, Any]) -> None:
+    assert set(stack_config) >= {"region", "apiUrl", "apis", "edgeUrl", "cognito", "awsEndpointUrl"}
+    assert set(stack_config["cognito"]) >= {"region", "userPoolId", "userPoolClientId", "endpointUrl"}
+    assert stack_config["apiUrl"] in stack_config["apis"].values()
+
+
+ITEMS = {
+    "pets": {"name": "Rex", "species": "dog", "breed": "Labrador", "ageMonths": 30, "priceCents": 45000},
+    "foods": {"name": "Biscuits", "species": "dog", "priceCents": 1299, "weightGrams": 2000},
+}
+
+
+@pytest.mark.parametrize("collection", ["pets", "foods"])
+def test_catalogue_crud(api: str, auth: dict[str, str], collection: str) -> None:
+    item_id = unique(collection)
+    url = f"{api}/{collection}/{item_id}"
+    created = requests.put(url, json=ITEMS[collection], headers=auth, timeout=TIMEOUT)
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    assert stored["id"] == item_id and stored["version"] == 1
+    assert created.headers["etag"] == '"1"'
+    assert {k: stored[k] for k in ITEMS[collection]} == ITEMS[collection]
+
+    fetched = requests.get(url, timeout=TIMEOUT)
+    assert fetched.status_code == 200 and fetched.json() == stored
+
+    replaced = requests.put(
+        url, json={**ITEMS[collection], "priceCents": 1}, headers={**auth, "If-Match": '"1"'}, timeout=TIMEOUT
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] == 2 and replaced.json()["priceCents"] == 1
+
+    stale = requests.put(url, json=ITEMS[collection], headers={**auth, "If-Match": "1"}, timeout=TIMEOUT)
+    assert stale.status_code == 412 and "message" in stale.json()
+
+    deleted = requests.delete(url, headers=auth, timeout=TIMEOUT)
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+    again = requests.delete(url, headers=auth, timeout=TIMEOUT)
+    assert again.status_code == 404 and "message" in again.json()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": "someone-else"}, "id"),
+        ({"colour": "brown"}, "colour"),
+        ({"priceCents": -1}, "priceCents"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_invalid_puts_are_400_with_a_message(
+    api: str, auth: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    response = requests.put(
+        f"{api}/pets/{unique('bad')}", json={**ITEMS["pets"], **change}, headers=auth, timeout=TIMEOUT
+    )
+    assert response.status_code == 400, response.text
+    assert field in response.json()["message"]
+
+
+def test_list_pages_through_everything(api: str, auth: dict[str, str]) -> None:
+    created = set()
+    for _ in range(3):
+        item_id = unique("page")
+        assert requests.put(f"{api}/foods/{item_id}", json=ITEMS["foods"], headers=auth, timeout=TIMEOUT).ok
+        created.add(item_id)
+    seen: set[str] = set()
+    token = None
+    for _ in range(200):  # bounded: one page per item at most
+        params: dict[str, Any] = {"limit": 2}
+        if token:
+            params["nextToken"] = token
+        page = requests.get(f"{api}/foods", params=params, timeout=TIMEOUT)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["items"]) <= 2
+        seen.update(item["id"] for item in body["items"])
+        token = body["nextToken"]
+        if not token:
+            break
+    assert created <= seen
+    assert requests.get(f"{api}/foods", params={"limit": 0}, timeout=TIMEOUT).status_code == 400
+
+
+def test_comments(api: str, auth: dict[str, str], tokens: dict[str, Any]) -> None:
+    page_id = unique("page")
+    subject = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})["sub"]
+    posted = []
+    for number in range(3):
+        response = requests.post(
+            f"{api}/comments",
+            json={"pageId": page_id, "message": f"comment {number}"},
+            headers=auth,
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 201, response.text
+        comment = response.json()
+        assert comment["pageId"] == page_id and comment["authorId"] == subject
+        posted.append(comment)
+        time.sleep(0.01)
+    first = requests.get(f"{api}/comments/{page_id}", params={"limit": 2}, timeout=TIMEOUT).json()
+    assert [c["message"] for c in first["items"]] == ["comment 2", "comment 1"]
+    assert first["nextToken"]
+    rest = requests.get(
+        f"{api}/comments/{page_id}", params={"limit": 2, "nextToken": first["nextToken"]}, timeout=TIMEOUT
+    ).json()
+    assert [c["message"] for c in rest["items"]] == ["comment 0"] and rest["nextToken"] is None
+
+
+def test_comment_idempotency_key(api: str, auth: dict[str, str]) -> None:
+    page_id = unique("idem")
+    headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"pageId": page_id, "message": "once"}
+    first = requests.post(f"{api}/comments", json=body, headers=headers, timeout=TIMEOUT)
+    second = requests.post(f"{api}/comments", json=body, headers=headers, timeout=TIMEOUT)
+    assert first.status_code == 201, first.text
+    assert second.json()["commentId"] == first.json()["commentId"]
+    assert len(requests.get(f"{api}/comments/{page_id}", timeout=TIMEOUT).json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/pets/x"),
+        ("DELETE", "/pets/x"),
+        ("PUT", "/foods/x"),
+        ("DELETE", "/foods/x"),
+        ("POST", "/comments"),
+    ],
+)
+def test_writes_need_a_token(api: str, method: str, path: str) -> None:
+    response = requests.request(method, api + path, json={}, timeout=TIMEOUT)
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+
+
+def test_unknown_route(api: str) -> None:
+    response = requests.get(f"{api}/nothing/here", timeout=TIMEOUT)
+    assert response.status_code == 404
+    assert "message" in response.json()
+
+
+# ---------------------------------------------------------------------- rejected tokens
+@pytest.fixture(scope="module")
+def forged(tokens: dict[str, Any]) -> dict[str, str]:
+    """Tokens made here: our own keys (one with the pool's kid), alg none, HS256."""
+    claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
+    kid = jwt.get_unverified_header(tokens["AccessToken"]).get("kid", "")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    header, _payload, signature = tokens["AccessToken"].split(".")
+    return {
+        "expired": jwt.encode(
+            {**claims, "iat": now - 7200, "exp": now - 3600}, key, "RS256", headers={"kid": kid}
+        ),
+        "other key, same kid": jwt.encode(claims, key, "RS256", headers={"kid": kid}),
+        "wrong issuer": jwt.encode(
+            {**claims, "iss": claims["iss"] + "x"}, key, "RS256", headers={"kid": kid}
+        ),
+        "alg none": jwt.encode(claims, None, "none", headers={"kid": kid}),
+        "hs256": jwt.encode(claims, "a-secret-anyone-could-know-0123456789", "HS256", headers={"kid": kid}),
+        "tampered": ".".join(
+            [
+                header,
+                jwt.utils.base64url_encode(json.dumps({**claims, "sub": "admin"}).encode()).decode(),
+                signature,
+            ]
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def other_tokens(stack_config: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """Real tokens with valid signatures: another app client of the pool, and another pool."""
+    cognito = cognito_client(stack_config)
+    pool_id = stack_config["cognito"]["userPoolId"]
+    other_client = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=unique("e2e-other"),
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    other_pool = cognito.create_user_pool(PoolName=unique("e2e-other"), UsernameAttributes=["email"])[
+        "UserPool"
+    ]["Id"]
+    other_pool_client = cognito.create_user_pool_client(
+        UserPoolId=other_pool,
+        ClientName="e2e",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    try:
+        yield {
+            "wrong client": sign_up_and_in(cognito, pool_id, other_client, f"{unique('c')}@example.com")[
+                "AccessToken"
+            ],
+            "wrong pool": sign_up_and_in(
+                cognito, other_pool, other_pool_client, f"{unique('p')}@example.com"
+            )["AccessToken"],
+        }
+    finally:
+        cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=other_client)
+        cognito.delete_user_pool(UserPoolId=other_pool)
+
+
+@pytest.mark.parametrize("value", ["", "garbled", "a.b.c", "Bearer "])
+def test_missing_or_garbled_tokens_are_401(api: str, value: str) -> None:
+    response = requests.put(
+        f"{api}/pets/x", json=ITEMS["pets"], headers={"Authorization": value}, timeout=TIMEOUT
+    )
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize(
+    "kind", ["expired", "other key, same kid", "wrong issuer", "alg none", "hs256", "tampered"]
+)
+def test_forged_tokens_are_401(api: str, forged: dict[str, str], kind: str) -> None:
+    headers = {"Authorization": f"Bearer {forged[kind]}"}
+    response = requests.put(
+        f"{api}/pets/{unique('forged')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
+    )
+    assert response.status_code == 401, kind
+    assert "www-authenticate" in response.headers
+
+
+@pytest.mark.parametrize("kind", ["wrong client", "wrong pool"])
+def test_real_tokens_for_someone_else_are_401(api: str, other_tokens: dict[str, str], kind: str) -> None:
+    headers = {"Authorization": f"Bearer {other_tokens[kind]}"}
+    response = requests.put(
+        f"{api}/pets/{unique('other')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
+    )
+    assert response.status_code == 401, kind
+
+
+def test_id_token_is_accepted_like_api_gateway_does(api: str, tokens: dict[str, Any]) -> None:
+    headers = {"Authorization": tokens["IdToken"]}
+    response = requests.put(
+        f"{api}/pets/{unique('id')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
+    )
+    assert response.status_code == 201, response.text
+
+
+# ---------------------------------------------------------------------- CORS
+def test_cors_preflight_allowed(api: str) -> None:
+    headers = {
+        "Origin": ALLOWED_ORIGIN,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization,content-type,if-match",
+    }
+    response = requests.options(f"{api}/pets/x", headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "PUT" in response.headers["access-control-allow-methods"].upper()
+    assert "if-match" in response.headers["access-control-allow-headers"].lower()
+
+
+def test_cors_preflight_refused(api: str) -> None:
+    headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}
+    response = requests.options(f"{api}/pets/x", headers=headers, timeout=TIMEOUT)
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_on_responses(api: str) -> None:
+    allowed = requests.get(f"{api}/pets", headers={"Origin": ALLOWED_ORIGIN}, timeout=TIMEOUT)
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "etag" in allowed.headers["access-control-expose-headers"].lower()
+    refused = requests.get(f"{api}/pets", headers={"Origin": "https://evil.example"}, timeout=TIMEOUT)
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_v1_stage_lists_are_bare_arrays(stack_config: dict[str, Any]) -> None:
+    v1 = next((url for name, url in stack_config["apis"].items() if name.endswith("/v1")), None)
+    if v1 is None:
+        pytest.skip("this stack publishes no v1 API URL")
+    response = requests.get(f"{v1}/pets", params={"limit": 100}, timeout=TIMEOUT)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        assert isinstance(response.json(), list)
+
+
+# ---------------------------------------------------------------------- photos
+def test_photo_upload_runs_the_image_pipeline(api: str, auth: dict[str, str]) -> None:
+    """Presigned upload -> S3 -> EventBridge -> Step Functions -> validate, resize, publish."""
+    import io
+
+    from PIL import Image
+
+    pet_id = unique("photo")
+    assert (
+        requests.put(f"{api}/pets/{pet_id}", json=ITEMS["pets"], headers=auth, timeout=TIMEOUT).status_code
+        == 201
+    )
+    ticket = requests.post(
+        f"{api}/pets/{pet_id}/photos", json={"contentType": "image/jpeg"}, headers=auth, timeout=TIMEOUT
+    )
+    assert ticket.status_code == 201, ticket.text
+    image = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 120, 40)).save(image, "JPEG")
+    form = ticket.json()["upload"]
+    uploaded = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("pet.jpg", image.getvalue(), "image/jpeg")},
+        timeout=TIMEOUT,
+    )
+    assert uploaded.status_code in (200, 201, 204), uploaded.text
+    deadline = time.monotonic() + 60
+    photo: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        listed = requests.get(f"{api}/pets/{pet_id}/photos", timeout=TIMEOUT).json()
+        photo = next(p for p in listed["items"] if p["photoId"] == ticket.json()["photoId"])
+        if photo["status"] != "PENDING":
+            break
+        time.sleep(0.25)
+    assert photo["status"] == "READY", photo
+    assert sorted(r["width"] for r in photo["renditions"]) == [256, 1024]
+    rendition = requests.get(photo["renditions"][0]["url"], timeout=TIMEOUT)
+    assert rendition.status_code == 200 and rendition.content[:2] == b"\xff\xd8"
