@@ -15,7 +15,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
 from store_common.catalogue import Catalogue
-from store_common.http import error_responses, etag, metrics, parse_if_match, versioned_list
+from store_common.http import (
+    error_responses,
+    etag,
+    list_responses,
+    metrics,
+    ok_response,
+    parse_if_match,
+    versioned_list,
+)
 from store_common.models import Page
 from store_common.params import IdParam, IfMatch, Limit, NextToken
 
@@ -39,7 +47,7 @@ def add_catalogue_routes(
         summary=f"List {noun}s",
         operation_id=f"list{noun.capitalize()}s",
         tags=tag,
-        responses=error_responses(400),
+        responses=list_responses(item_out),
     )
     def list_items(limit: Limit = 20, next_token: NextToken = None) -> Page[item_out] | list[item_out]:  # type: ignore[valid-type]
         return versioned_list(app, catalogue.list(limit, next_token))
@@ -49,7 +57,7 @@ def add_catalogue_routes(
         summary=f"Get a {noun}",
         operation_id=f"get{noun.capitalize()}",
         tags=tag,
-        responses=error_responses(400, 404),
+        responses={**ok_response(item_out), **error_responses(400, 404)},
     )
     @_path_param_named(id_param)
     def get_item(item_id: IdParam) -> item_out:  # type: ignore[valid-type]
@@ -62,8 +70,8 @@ def add_catalogue_routes(
         description="201 when created, 200 when replaced. `If-Match: <version>` makes the write conditional.",
         tags=tag,
         responses={
-            200: {"description": "Replaced", "content": {"application/json": {"model": item_out}}},
-            201: {"description": "Created", "content": {"application/json": {"model": item_out}}},
+            **ok_response(item_out, "Replaced"),
+            **ok_response(item_out, "Created", status=201),
             **error_responses(400, 412, 413),
         },
     )

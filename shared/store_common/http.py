@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from store_common.dynamo import AnyVersion
 from store_common.errors import (
@@ -57,6 +58,17 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         }
         for status in statuses
     }
+
+
+def ok_response(model: Any, description: str = "OK", status: int = 200) -> dict[int, Any]:
+    """The OpenAPI ``responses`` entry of a success (Powertools omits it once errors are listed)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+def list_responses(item_model: type[BaseModel]) -> dict[int, Any]:
+    """OpenAPI ``responses`` of a list route: a page in v2, a bare array in v1 (``versioned_list``)."""
+    shape = Page[item_model] | list[item_model]  # type: ignore[valid-type]
+    return {**ok_response(shape, "v2: a page of items; v1: a bare array"), **error_responses(400)}
 
 
 def _describe(error: dict[str, Any]) -> dict[str, str]:

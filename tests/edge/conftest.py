@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws  # imported before any boto3 client exists, so moto intercepts them
 
-from tests.services.conftest import RESOURCES, ROOT
+from tests.support import RESOURCES, ROOT
 
 os.environ.update(
     {

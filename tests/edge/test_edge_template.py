@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from tests.services.conftest import RESOURCES, ROOT, TEMPLATE
+from tests.support import RESOURCES, ROOT, TEMPLATE
 
 EDGE_RESOURCES = {
     "VersionMappingTable",

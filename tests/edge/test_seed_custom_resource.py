@@ -242,7 +242,7 @@ def test_a_response_url_that_is_not_http_is_refused() -> None:
 
 def test_the_template_mappings_pass_the_edge_validation() -> None:
     """The rows the stack seeds, with the API's domain and the v1 stage's name filled in."""
-    from tests.services.conftest import RESOURCES
+    from tests.support import RESOURCES
 
     properties = RESOURCES["VersionMappingSeed"]["Properties"]
     mappings = [

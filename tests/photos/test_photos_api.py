@@ -13,14 +13,14 @@ import requests
 from photos.dal import DynamoPhotoTable
 
 from tests.photos.conftest import DISTRIBUTION, UPLOADS, Invoke, jpeg
-from tests.services.conftest import body_of, load_event
+from tests.support import body_of, load_event, physical_name
 
 MAX_BYTES = 10 * 1024 * 1024
 
 
 def add_pet(pet_id: str = "rex") -> None:
     item = {"id": {"S": pet_id}, "name": {"S": "Rex"}, "species": {"S": "dog"}, "version": {"N": "1"}}
-    boto3.client("dynamodb").put_item(TableName="PetsTable", Item=item)
+    boto3.client("dynamodb").put_item(TableName=physical_name("PetsTable"), Item=item)
 
 
 def request_upload(invoke: Invoke, pet_id: str = "rex", body: Any = None) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def assert_json_error(response: dict[str, Any], status: int) -> dict[str, Any]:
 
 def stored_photos(pet_id: str = "rex") -> list[dict[str, Any]]:
     response = boto3.client("dynamodb").query(
-        TableName="PhotosTable",
+        TableName=physical_name("PhotosTable"),
         KeyConditionExpression="petId = :p",
         ExpressionAttributeValues={":p": {"S": pet_id}},
     )
@@ -176,7 +176,7 @@ def test_list_event_with_no_photos_is_an_empty_page(invoke: Invoke) -> None:
 def test_list_shows_pending_ready_and_failed_newest_first(invoke: Invoke) -> None:
     add_pet()
     pending, ready, failed = (one_photo_later(invoke) for _ in range(3))
-    table = DynamoPhotoTable("PhotosTable")
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
     renditions = [
         {"key": f"photos/rex/{ready}/1024.jpg", "width": 1024, "height": 768, "contentType": "image/jpeg"},
         {"key": f"photos/rex/{ready}/256.jpg", "width": 256, "height": 192, "contentType": "image/jpeg"},
@@ -216,7 +216,7 @@ def test_rendition_urls_fetch_the_rendition(invoke: Invoke, s3: Any) -> None:
     key = f"photos/rex/{photo_id}/256.jpg"
     s3.put_object(Bucket=DISTRIBUTION, Key=key, Body=b"rendition bytes", ContentType="image/jpeg")
     rendition = {"key": key, "width": 256, "height": 192, "contentType": "image/jpeg"}
-    DynamoPhotoTable("PhotosTable").mark_ready(
+    DynamoPhotoTable(physical_name("PhotosTable")).mark_ready(
         "rex", photo_id, 256, 192, [rendition], "2030-01-01T00:00:00.000Z"
     )
     (photo,) = body_of(list_photos(invoke))["items"]

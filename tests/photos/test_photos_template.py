@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from store_common.config import TableSettings
 
 from localcloud.template import load_template
-from tests.services.conftest import EVENTS, ROOT
+from tests.support import EVENTS, ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES = TEMPLATE.resources

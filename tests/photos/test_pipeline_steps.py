@@ -22,7 +22,7 @@ from PIL import ExifTags, Image
 from store_common.errors import NotFound
 
 from tests.photos.conftest import DISTRIBUTION, UPLOADS, Invoke, encode, jpeg, picture
-from tests.services.conftest import body_of, load_event
+from tests.support import body_of, load_event, physical_name
 
 STEP_FUNCTIONS = {
     "validate": "ValidatePhotoFunction",
@@ -65,7 +65,8 @@ class Pipeline:
 
 def add_pet_and_photo(invoke: Invoke, content_type: str = "image/jpeg") -> str:
     boto3.client("dynamodb").put_item(
-        TableName="PetsTable", Item={"id": {"S": "rex"}, "name": {"S": "Rex"}, "version": {"N": "1"}}
+        TableName=physical_name("PetsTable"),
+        Item={"id": {"S": "rex"}, "name": {"S": "Rex"}, "version": {"N": "1"}},
     )
     event = load_event("photos-request-upload")
     event["body"] = json.dumps({"contentType": content_type})
@@ -353,7 +354,7 @@ def test_step_events_run_as_documented(invoke: Invoke, s3: Any) -> None:
     assert load_event("photos-validate-input") == created  # the execution input is the event itself
     photo_id = created["detail"]["object"]["key"].rsplit("/", 1)[1]
     boto3.client("dynamodb").put_item(
-        TableName="PhotosTable",
+        TableName=physical_name("PhotosTable"),
         Item={
             "petId": {"S": "rex"},
             "photoId": {"S": photo_id},

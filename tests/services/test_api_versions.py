@@ -3,7 +3,8 @@
 import json
 from typing import Any
 
-from tests.services.conftest import Invoke, body_of, load_event
+from tests.services.conftest import Invoke
+from tests.support import body_of, load_event
 
 
 def on_stage(event: dict[str, Any], version: str | None) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.services.conftest import Invoke, body_of, load_event
+from tests.services.conftest import Invoke
+from tests.support import body_of, load_event
 
 
 @dataclass(frozen=True)

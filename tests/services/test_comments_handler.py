@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.services.conftest import Invoke, body_of, load_event
+from tests.services.conftest import Invoke
+from tests.support import body_of, load_event
 
 SUB = load_event("comments-post")["requestContext"]["authorizer"]["jwt"]["claims"]["sub"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.services.conftest import RESOURCES, ROOT
+from tests.support import RESOURCES, ROOT
 
 BIN = Path(sys.executable).parent
 OFFLINE_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}

@@ -16,7 +16,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from store_common.config import IdempotentTableSettings
 from store_common.errors import Unauthenticated
-from store_common.http import create_app, error_responses, json_error, lambda_entry, metrics, versioned_list
+from store_common.http import (
+    create_app,
+    error_responses,
+    json_error,
+    lambda_entry,
+    list_responses,
+    metrics,
+    ok_response,
+    versioned_list,
+)
 from store_common.models import Page
 from store_common.params import IdParam, Limit, NextToken
 
@@ -80,7 +89,7 @@ def post_once(request: dict[str, Any]) -> dict[str, Any]:
     operation_id="postComment",
     tags=["Comments"],
     responses={
-        201: {"description": "Created", "content": {"application/json": {"model": Comment}}},
+        **ok_response(Comment, "Created", status=201),
         **error_responses(400, 409, 413),
     },
 )
@@ -103,7 +112,7 @@ def post_comment(
     summary="List a page's comments, newest first",
     operation_id="listComments",
     tags=["Comments"],
-    responses=error_responses(400),
+    responses=list_responses(Comment),
 )
 def list_comments(
     pageId: IdParam,

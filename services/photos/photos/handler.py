@@ -8,7 +8,15 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from store_common.http import create_app, error_responses, lambda_entry, metrics, versioned_list
+from store_common.http import (
+    create_app,
+    error_responses,
+    lambda_entry,
+    list_responses,
+    metrics,
+    ok_response,
+    versioned_list,
+)
 from store_common.models import Page
 from store_common.params import IdParam, Limit, NextToken
 
@@ -39,7 +47,7 @@ app = create_app()
     ),
     tags=["Photos"],
     responses={
-        201: {"description": "Created", "content": {"application/json": {"model": UploadTicket}}},
+        **ok_response(UploadTicket, "Created", status=201),
         **error_responses(400, 404, 413),
     },
 )
@@ -54,7 +62,7 @@ def request_upload(petId: IdParam, body: Annotated[UploadRequest, Body()]) -> Re
     summary="List a pet's photos, newest first",
     operation_id="listPhotos",
     tags=["Photos"],
-    responses=error_responses(400),
+    responses=list_responses(Photo),
 )
 def list_photos(petId: IdParam, limit: Limit = 20, next_token: NextToken = None) -> Page[Photo] | list[Photo]:
     return versioned_list(app, photos.list(petId, limit, next_token))
