@@ -356,29 +356,18 @@ def test_v1_stage_lists_are_bare_arrays(stack_config: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------- photos
-def test_photo_upload_runs_the_image_pipeline(api: str, auth: dict[str, str]) -> None:
-    """Presigned upload -> S3 -> EventBridge -> Step Functions -> validate, resize, publish."""
-    import io
-
-    from PIL import Image
-
+def upload_photo(api: str, auth: dict[str, str], content: bytes) -> dict[str, Any]:
+    """Presigned upload -> S3 -> EventBridge -> Step Functions; returns the photo once settled."""
     pet_id = unique("photo")
-    assert (
-        requests.put(f"{api}/pets/{pet_id}", json=ITEMS["pets"], headers=auth, timeout=TIMEOUT).status_code
-        == 201
-    )
+    created = requests.put(f"{api}/pets/{pet_id}", json=ITEMS["pets"], headers=auth, timeout=TIMEOUT)
+    assert created.status_code == 201
     ticket = requests.post(
         f"{api}/pets/{pet_id}/photos", json={"contentType": "image/jpeg"}, headers=auth, timeout=TIMEOUT
     )
     assert ticket.status_code == 201, ticket.text
-    image = io.BytesIO()
-    Image.new("RGB", (1600, 1200), (200, 120, 40)).save(image, "JPEG")
     form = ticket.json()["upload"]
     uploaded = requests.post(
-        form["url"],
-        data=form["fields"],
-        files={"file": ("pet.jpg", image.getvalue(), "image/jpeg")},
-        timeout=TIMEOUT,
+        form["url"], data=form["fields"], files={"file": ("pet.jpg", content, "image/jpeg")}, timeout=TIMEOUT
     )
     assert uploaded.status_code in (200, 201, 204), uploaded.text
     deadline = time.monotonic() + 60
@@ -389,7 +378,25 @@ def test_photo_upload_runs_the_image_pipeline(api: str, auth: dict[str, str]) ->
         if photo["status"] != "PENDING":
             break
         time.sleep(0.25)
+    return photo
+
+
+def test_photo_upload_runs_the_image_pipeline_to_ready(api: str, auth: dict[str, str]) -> None:
+    import io
+
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 120, 40)).save(image, "JPEG")
+    photo = upload_photo(api, auth, image.getvalue())
     assert photo["status"] == "READY", photo
     assert sorted(r["width"] for r in photo["renditions"]) == [256, 1024]
     rendition = requests.get(photo["renditions"][0]["url"], timeout=TIMEOUT)
     assert rendition.status_code == 200 and rendition.content[:2] == b"\xff\xd8"
+
+
+def test_photo_that_is_not_an_image_ends_failed_with_a_reason(api: str, auth: dict[str, str]) -> None:
+    photo = upload_photo(api, auth, b"this is a text file, not a JPEG\n" * 10)
+    assert photo["status"] == "FAILED", photo
+    assert photo["reason"] and "image" in photo["reason"].lower()
+    assert not photo.get("renditions")
