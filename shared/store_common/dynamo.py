@@ -40,6 +40,33 @@ def dynamodb_client() -> Any:
     return boto3.client("dynamodb")
 
 
+def query_newest_first(
+    client: Any,
+    table_name: str,
+    partition: tuple[str, str],
+    limit: int,
+    start_key: dict[str, str] | None,
+    index_name: str | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """One page of a partition in descending sort-key order: one Query, never a Scan."""
+    name, value = partition
+    kwargs: dict[str, Any] = {"IndexName": index_name} if index_name else {}
+    if start_key:
+        kwargs["ExclusiveStartKey"] = to_item(start_key)
+    response = client.query(
+        TableName=table_name,
+        KeyConditionExpression="#partition = :partition",
+        ExpressionAttributeNames={"#partition": name},
+        ExpressionAttributeValues=to_item({":partition": value}),
+        ScanIndexForward=False,
+        Limit=limit,
+        **kwargs,
+    )
+    items = [from_item(i) for i in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return items, (from_item(last) if last else None)
+
+
 class VersionedItemTable:
     """A table keyed by ``id`` whose items carry ``version``, ``createdAt`` and ``updatedAt``.
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from store_common.dynamo import dynamodb_client, from_item, to_item
+from store_common.dynamo import dynamodb_client, query_newest_first, to_item
 
 
 class DynamoCommentTable:
@@ -20,17 +20,4 @@ class DynamoCommentTable:
     def newest_first(
         self, page_id: str, limit: int, start_key: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        kwargs: dict[str, Any] = {}
-        if start_key:
-            kwargs["ExclusiveStartKey"] = to_item(start_key)
-        response = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pageId = :page",
-            ExpressionAttributeValues=to_item({":page": page_id}),
-            ScanIndexForward=False,
-            Limit=limit,
-            **kwargs,
-        )
-        items = [from_item(i) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, (from_item(last) if last else None)
+        return query_newest_first(self.client, self.table_name, ("pageId", page_id), limit, start_key)

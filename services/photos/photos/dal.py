@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.client import Config
 from botocore.exceptions import ClientError
-from store_common.dynamo import dynamodb_client, from_item, is_condition_failure, to_item
+from store_common.dynamo import dynamodb_client, is_condition_failure, query_newest_first, to_item
 from store_common.errors import NotFound
 
 from photos.models import StoredObject
@@ -60,21 +60,9 @@ class DynamoPhotoTable:
     def newest_first(
         self, pet_id: str, limit: int, start_key: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        kwargs: dict[str, Any] = {}
-        if start_key:
-            kwargs["ExclusiveStartKey"] = to_item(start_key)
-        response = self.client.query(
-            TableName=self.table_name,
-            IndexName=CREATED_AT_INDEX,
-            KeyConditionExpression="petId = :pet",
-            ExpressionAttributeValues=to_item({":pet": pet_id}),
-            ScanIndexForward=False,
-            Limit=limit,
-            **kwargs,
+        return query_newest_first(
+            self.client, self.table_name, ("petId", pet_id), limit, start_key, index_name=CREATED_AT_INDEX
         )
-        items = [from_item(i) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, (from_item(last) if last else None)
 
     def mark_ready(
         self,
