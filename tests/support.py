@@ -16,14 +16,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws  # before any boto3 client exists, so moto intercepts them all
 
 from localcloud import ACCOUNT_ID
 from localcloud.resource_types import DeployContext
 from localcloud.stack import REGISTRY, LocalStack
 from localcloud.template import load_yaml
-from tools.openapi import deploy_in_memory
+from tools.openapi import deploy_in_memory, in_process_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -63,7 +62,7 @@ def create_data_stores(logical_ids: tuple[str, ...] | None = None) -> None:
         region=region,
         account_id=ACCOUNT_ID,
         stack_name=deployed.stack_name,
-        client=lambda service: boto3.client(service, region_name=region),
+        client=in_process_clients(region),
         resolve=resolver.resolve,
     )
     for resource in deployed.template.of_type(*DATA_STORE_TYPES):

@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,19 @@ UNAUTHORIZED = {
 _POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
+def in_process_clients(region: str) -> Callable[[str], Any]:
+    """A boto3 client factory for an in-process moto (``mock_aws``)."""
+
+    def client(service: str) -> Any:
+        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+
+    return client
+
+
 def deploy_in_memory(template_path: Path) -> LocalStack:
     """The template deployed into an in-process moto (call inside ``mock_aws``)."""
     template = load_template(template_path)
-    region = str(template.pseudo["AWS::Region"])
-    return deploy(template, lambda service: boto3.client(service, region_name=region), "")
+    return deploy(template, in_process_clients(str(template.pseudo["AWS::Region"])), "")
 
 
 def import_resolver(spec: FunctionSpec) -> Any:
