@@ -136,6 +136,10 @@ class WorkerError(RuntimeError):
         self.error = error
 
 
+_EOF = object()
+"""What ``_Worker._read`` returns when the worker closed its end of the pipe (it is exiting)."""
+
+
 class _Worker:
     """One worker process (one Lambda execution environment)."""
 
@@ -183,7 +187,7 @@ class _Worker:
     def wait_ready(self) -> float:
         """Waits for the end of the init phase; returns its duration in ms."""
         frame = self._read(time.monotonic() + INIT_TIMEOUT_SECONDS)
-        if frame is None:
+        if frame is None or frame is _EOF:
             self.kill()
             raise WorkerError(
                 {
@@ -211,8 +215,9 @@ class _Worker:
             self.kill()
             return _failure("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited", started)
         frame = self._read(started + self.spec.timeout_seconds + 0.2)
-        if frame is None:
-            timed_out = self.process.poll() is None
+        if frame is None or frame is _EOF:
+            # EOF on the pipe means the process is exiting even if it is not reaped yet.
+            timed_out = frame is None and self.process.poll() is None
             self.kill()
             if timed_out:
                 message = f"{request_id} Task timed out after {self.spec.timeout_seconds:.2f} seconds"
@@ -229,7 +234,7 @@ class _Worker:
         return InvocationResult(False, error=frame["error"], duration_ms=duration, request_id=request_id)
 
     def _read(self, deadline: float) -> Any:
-        """Reads one frame before ``deadline`` (monotonic); None on timeout or EOF."""
+        """Reads one frame before ``deadline`` (monotonic); None on timeout, ``_EOF`` if the worker exited."""
         buffer = b""
         needed = lambda_worker._HEADER.size
         header_done = False
@@ -242,7 +247,7 @@ class _Worker:
                 return None
             chunk = os.read(self._response_read, max(needed - len(buffer), 1 << 16))
             if not chunk:
-                return None
+                return _EOF
             buffer += chunk
             if not header_done and len(buffer) >= lambda_worker._HEADER.size:
                 needed = lambda_worker._HEADER.size + lambda_worker._HEADER.unpack(buffer[:4])[0]
