@@ -259,6 +259,29 @@ def test_a_new_row_takes_effect_after_the_ttl_without_a_redeploy(
     assert (origin["domainName"], origin["path"]) == ("v3.api.example.com", "/beta")
 
 
+def test_the_config_file_may_shorten_the_ttl(table: Any, invoke: Invoke, clock: FakeClock) -> None:
+    handler.CONFIG_FILE.write_text(json.dumps({"ttlSeconds": 2}))
+    v3 = with_headers("edge-missing-header", accept="application/vnd.petstore.v3+json")
+    refused(invoke(v3))
+    table.put_item(
+        TableName=TABLE_NAME, Item={"version": {"S": "v3"}, "domainName": {"S": "v3.api.example.com"}}
+    )
+    clock.advance(1.5)
+    refused(invoke(v3))
+    clock.advance(0.5)
+    assert forwarded(invoke(v3))["origin"]["custom"]["domainName"] == "v3.api.example.com"
+
+
+@pytest.mark.parametrize("ttl", [0, -1, 3601, "10", True])
+def test_an_invalid_ttl_in_the_config_file_is_ignored(
+    table: Any, invoke: Invoke, clock: FakeClock, ttl: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler.CONFIG_FILE.write_text(json.dumps({"ttlSeconds": ttl}))
+    forwarded(invoke(load_event("edge-v1")))
+    assert handler.router_for(TABLE_NAME, "us-east-1").ttl == handler.TTL_SECONDS
+    assert "edge_config.json ignored" in capsys.readouterr().out
+
+
 def test_a_failed_read_serves_the_last_good_map_and_backs_off(
     table: Any, invoke: Invoke, clock: FakeClock, scans: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

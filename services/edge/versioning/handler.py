@@ -25,7 +25,9 @@ origin custom headers ``x-version-table`` and ``x-version-table-region`` that th
 (template.yaml), else from ``edge_config.json`` beside this file: ``{"tableName": "...",
 "region": "us-east-1"}``, written into the build artifact by whoever runs a distribution that cannot
 set the headers. The region defaults to us-east-1, where Lambda@Edge stacks live. Both headers are
-removed before the request goes on: the API has no use for them.
+removed before the request goes on: the API has no use for them. The same file may set
+``"ttlSeconds"`` (more than 0, at most 3600; default ``TTL_SECONDS``): a shorter one makes a new
+mapping row take effect sooner, for more reads of the table.
 
 Cache: each container scans the table at most once per ``TTL_SECONDS`` and decides from memory in
 between. A failed read keeps the last good map (and says so in the log) and is retried after
@@ -58,6 +60,7 @@ DEFAULT_TABLE_REGION: Final = "us-east-1"
 CONFIG_FILE: Final = Path(__file__).with_name("edge_config.json")
 
 TTL_SECONDS: Final = 300.0
+MAX_TTL_SECONDS: Final = 3600.0
 RETRY_AFTER_SECONDS: Final = 5.0
 MAX_SCAN_PAGES: Final = 20  # a handful of rows fit in one page; this only bounds the loop
 MAX_ROUTERS: Final = 4  # one per (table, region); a distribution names one
@@ -190,7 +193,7 @@ class VersionRouter:
 
 
 _routers: dict[tuple[str, str], VersionRouter] = {}
-_file_config: dict[str, str] | None = None
+_file_config: dict[str, Any] | None = None
 
 
 def router_for(table_name: str, region: str) -> VersionRouter:
@@ -200,7 +203,8 @@ def router_for(table_name: str, region: str) -> VersionRouter:
     if router is None:
         if len(_routers) >= MAX_ROUTERS:
             _routers.clear()
-        router = VersionRouter(DynamoDBMapping(table_name, region), clock=clock, name=table_name)
+        ttl = float(_load_file_config().get("ttlSeconds", TTL_SECONDS))
+        router = VersionRouter(DynamoDBMapping(table_name, region), ttl=ttl, clock=clock, name=table_name)
         _routers[key] = router
     return router
 
@@ -271,7 +275,7 @@ def _is_preflight(request: Mapping[str, Any]) -> bool:
     return request.get("method") == "OPTIONS" and "access-control-request-method" in request["headers"]
 
 
-def _load_file_config() -> dict[str, str]:
+def _load_file_config() -> dict[str, Any]:
     """``edge_config.json``, read once per container; {} when absent or invalid (and logged)."""
     global _file_config
     if _file_config is None:
@@ -279,11 +283,18 @@ def _load_file_config() -> dict[str, str]:
         if CONFIG_FILE.is_file():
             try:
                 loaded = json.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-                if not isinstance(loaded, dict) or not isinstance(loaded.get("tableName"), str):
-                    raise ValueError("expected an object with a string tableName")
-                if not isinstance(loaded.get("region", ""), str):
-                    raise ValueError("region must be a string")
-                _file_config = {key: loaded[key] for key in ("tableName", "region") if loaded.get(key)}
+                if not isinstance(loaded, dict):
+                    raise ValueError("expected an object")
+                for key in ("tableName", "region"):
+                    if not isinstance(loaded.get(key, ""), str):
+                        raise ValueError(f"{key} must be a string")
+                ttl = loaded.get("ttlSeconds", TTL_SECONDS)
+                number = isinstance(ttl, int | float) and not isinstance(ttl, bool)
+                if not (number and 0 < ttl <= MAX_TTL_SECONDS):
+                    raise ValueError(f"ttlSeconds must be a number above 0 and at most {MAX_TTL_SECONDS:.0f}")
+                _file_config = {
+                    key: loaded[key] for key in ("tableName", "region", "ttlSeconds") if loaded.get(key)
+                }
             except (OSError, ValueError) as error:
                 log("ERROR", "edge_config.json ignored", error=str(error))
     return _file_config
