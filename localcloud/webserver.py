@@ -1,9 +1,14 @@
-"""The web server of ``make dev``: ``/config.json`` and the static web client.
+"""The web server of ``make dev``: ``/config.json``, the static web client, and a local confirm action.
 
 ``config.json`` is the one document a client needs to find everything: the API URLs, the Cognito
 user pool and app client, and the AWS endpoint. A deployed stack publishes the same document
 (built from its outputs), so the web client and the end-to-end tests run unchanged against
 either. Static files come from ``web/`` next to the template, if that folder exists.
+
+Locally no email is sent, so nobody receives a confirmation code: ``POST /local/confirm-sign-up``
+with ``{"email": ...}`` confirms a signed-up user with Cognito's ``AdminConfirmSignUp`` (what an
+administrator would do on AWS). It exists only here; the local ``config.json`` advertises it as
+``localConfirmUrl`` and a deployed one never does.
 """
 
 from __future__ import annotations
@@ -13,11 +18,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["web_app"]
+__all__ = ["LOCAL_CONFIRM_PATH", "ConfirmSignUp", "web_app"]
+
+LOCAL_CONFIRM_PATH = "/local/confirm-sign-up"
+#: confirms the user with this email (Cognito AdminConfirmSignUp); raises botocore's ClientError
+ConfirmSignUp = Callable[[str], None]
+_MAX_CONFIRM_BODY = 4096
 
 _PLACEHOLDER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Local cloud</title></head>
@@ -27,7 +38,40 @@ _PLACEHOLDER = """<!doctype html>
 """
 
 
-def web_app(config: dict[str, Any], web_dir: Path | None) -> Callable[..., Iterable[bytes]]:
+def _json(status: int, document: dict[str, Any]) -> Response:
+    return Response(json.dumps(document), status=status, content_type="application/json")
+
+
+def _confirm(request: Request, confirm_sign_up: ConfirmSignUp) -> Response:
+    """``POST {"email"}`` -> 200 ``{"email", "confirmed": true}``; 4xx with a ``message``."""
+    if request.method != "POST":
+        response = _json(405, {"message": 'Use POST with a JSON body {"email": ...}'})
+        response.headers["allow"] = "POST"
+        return response
+    if request.mimetype != "application/json":
+        # a cross-site form or text/plain POST would need no preflight; JSON does, and gets no CORS
+        return _json(415, {"message": "Send the body as application/json"})
+    if (request.content_length or 0) > _MAX_CONFIRM_BODY:
+        return _json(413, {"message": "The body is too large"})
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except ValueError:
+        return _json(400, {"message": "The body is not JSON"})
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return _json(400, {"message": "email is required"})
+    try:
+        confirm_sign_up(email.strip())
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        status = 404 if details.get("Code") == "UserNotFoundException" else 400
+        return _json(status, {"message": str(details.get("Message") or details.get("Code") or error)})
+    return _json(200, {"email": email.strip(), "confirmed": True})
+
+
+def web_app(
+    config: dict[str, Any], web_dir: Path | None, confirm_sign_up: ConfirmSignUp | None = None
+) -> Callable[..., Iterable[bytes]]:
     document = json.dumps(config, indent=2).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -38,6 +82,9 @@ def web_app(config: dict[str, Any], web_dir: Path | None) -> Callable[..., Itera
             response = Response(document, content_type="application/json")
             response.headers["cache-control"] = "no-store"
             response.headers["access-control-allow-origin"] = "*"
+        elif request.path == LOCAL_CONFIRM_PATH and confirm_sign_up is not None:
+            # same origin as the page only: no CORS headers, so other sites cannot call it
+            response = _confirm(request, confirm_sign_up)
         elif request.path == "/" and index is not None and index.is_file():
             response = Response(index.read_bytes(), content_type="text/html; charset=utf-8")
         elif request.path == "/" and web_dir is None:

@@ -1,0 +1,123 @@
+"""Fixtures of the web client's tests: the local cloud serving ``web/``, and Debian's Chromium.
+
+The page and the API are on different origins (two ports), so the API's CORS must allow the
+page's exact origin, as it must on AWS. The local cloud is therefore started on a web port chosen
+here (a free one, found by binding port 0) with ``--parameter-overrides
+CorsAllowedOrigins=http://127.0.0.1:<port>``: the template's own CORS setting, not a relaxed one,
+and no dependence on the fixed ports 3000/3001 being free. Should another process take the port in
+the moment between, the start fails fast ("already in use") and is retried on another port.
+
+Chromium is Debian's (``make browser`` installs it); Playwright drives it, no browser download.
+A test that fails leaves a full-page screenshot in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.localcloud.conftest import E2E_CONFIG_URL, REPO, DevProcess, start_dev, stop_dev
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts"
+START_ATTEMPTS = 3
+_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def web_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+    """``python -m localcloud dev --seed`` whose API allows the page's origin (see the module doc)."""
+    if E2E_CONFIG_URL:
+        pytest.skip("the browser tests run against the local cloud only (E2E_CONFIG_URL is set)")
+    dev = None
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        try:
+            dev = start_dev(
+                tmp_path_factory.mktemp("web-dev"),
+                "--web-port",
+                str(port),
+                "--seed",
+                "--parameter-overrides",
+                f"CorsAllowedOrigins={origin},http://localhost:{port}",
+            )
+            break
+        except AssertionError as error:
+            if "already in use" not in str(error) or attempt == START_ATTEMPTS:
+                raise
+    assert dev is not None
+    try:
+        yield dev
+    finally:
+        stop_dev(dev.process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_REPORT] = report
+    return report
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh page (its own context: no storage shared between tests); screenshot on failure."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = request.node.stash.get(_REPORT, None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            path = ARTIFACTS / f"{request.node.name}-failure.png"
+            try:
+                page.screenshot(path=str(path), full_page=True, timeout=10_000)
+                print(f"screenshot of the failure: {path}")
+            except Exception as error:  # the page may be gone; the failure itself matters more
+                print(f"no screenshot of the failure: {error}")
+        context.close()
