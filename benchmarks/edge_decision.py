@@ -8,7 +8,7 @@ Runs the Lambda@Edge handler in-process against moto's DynamoDB (no AWS calls):
   then the same during a table outage, to show the back-off;
 * import time of the handler module in a fresh interpreter (the cold-start share of this code).
 
-Prints Markdown. Usage: python benchmarks/edge_decision.py [--calls 100000] [--windows 10]
+Prints Markdown. Usage: python benchmarks/edge_decision.py [--calls 100000] [--windows 10] [--json PATH]
 """
 
 import argparse
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "services" / "edge")]
+sys.path[:0] = [str(ROOT / "services" / "edge"), str(ROOT)]
 os.environ.update(
     {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 )
@@ -34,8 +34,11 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from versioning import handler  # noqa: E402
 
+from benchmarks.common import Figure, Report, percentile, ratio, table  # noqa: E402
+
 CASES = ("edge-v1", "edge-v2", "edge-apiver-header", "edge-missing-header", "edge-unknown-version")
 MAX_CALLS = 1_000_000
+MIN_CALLS = 100
 
 
 def load(name: str) -> dict[str, Any]:
@@ -79,9 +82,24 @@ def decision_times(name: str, calls: int) -> list[int]:
     return timings
 
 
-def percentile(values: list[int], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def floor_times(calls: int) -> list[int]:
+    """The same loop as ``decision_times`` around a call that returns the request unchanged."""
+    event = load("edge-v1")
+    request = event["Records"][0]["cf"]["request"]
+    custom = request["origin"]["custom"]
+    pristine_headers = dict(custom["customHeaders"])
+
+    def forward(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(event["Records"][0]["cf"]["request"])
+
+    timings = []
+    perf = time.perf_counter_ns
+    for _ in range(calls):
+        custom["customHeaders"] = dict(pristine_headers)
+        start = perf()
+        forward(event, None)
+        timings.append(perf() - start)
+    return timings
 
 
 class SimulatedClock:
@@ -137,14 +155,16 @@ def import_ms(runs: int = 5) -> tuple[float, float]:
     return module * 1000, floor * 1000
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=100_000, help=f"calls per case (at most {MAX_CALLS})")
     parser.add_argument("--windows", type=int, default=10, help="TTL windows to simulate for the read count")
-    args = parser.parse_args()
-    calls = max(1_000, min(args.calls, MAX_CALLS))
+    parser.add_argument("--import-runs", type=int, default=5, help="fresh interpreters per import figure")
+    parser.add_argument("--json", type=Path, help="write the headline figures here (for run.py)")
+    args = parser.parse_args(argv)
+    calls = max(MIN_CALLS, min(args.calls, MAX_CALLS))
     windows = max(1, min(args.windows, 1_000))
     ttl = handler.TTL_SECONDS
 
@@ -153,8 +173,9 @@ def main() -> None:
         rows = []
         with contextlib.redirect_stdout(io.StringIO()):  # refusals log one line each; not the point here
             handler.lambda_handler(load("edge-v1"), None)  # the one cold read
+            floor_timings = floor_times(calls)
             for case in CASES:
-                decision_times(case, 2_000)  # warm-up
+                decision_times(case, min(2_000, calls))  # warm-up
                 timings = decision_times(case, calls)
                 rows.append((case, statistics.median(timings), percentile(timings, 0.99)))
             requests = 10_000 * windows
@@ -162,32 +183,77 @@ def main() -> None:
             outage_seconds = 60.0
             start = ttl - 10  # the table is down when the first TTL expires
             outage = reads_over(ttl * 3, 30_000, (start, start + outage_seconds))
+    module, floor = import_ms(max(1, args.import_runs))
+    floor_ns = statistics.median(floor_timings)
 
-    print(
-        f"Warm-cache decision time of `lambda_handler` ({calls:,} calls per case, Python {sys.version.split()[0]})\n"
-    )
-    print("| event | outcome | median µs | p99 µs |")
-    print("|---|---|---:|---:|")
-    for case, median, p99 in rows:
-        outcome = "403 generated" if case in ("edge-missing-header", "edge-unknown-version") else "routed"
-        print(f"| {case} | {outcome} | {median / 1000:.2f} | {p99 / 1000:.2f} |")
-    print()
-    print("| mapping reads (Scan) | value |")
-    print("|---|---:|")
-    print(f"| TTL | {ttl:.0f} s |")
-    print(
-        f"| {requests:,} requests over {windows} TTL windows | {steady} reads ({steady / windows:.2f} per TTL) |"
-    )
-    print(
-        f"| 30,000 requests over {3 * ttl:.0f} s, the table down from {start:.0f} s to "
-        f"{start + outage_seconds:.0f} s (back-off {handler.RETRY_AFTER_SECONDS:.0f} s) | {outage} reads |"
-    )
-    module, floor = import_ms()
-    print()
-    print("| import in a fresh interpreter (median of 5, start-up subtracted) | ms |")
-    print("|---|---:|")
-    print(f"| `import boto3, botocore.config` (floor) | {floor:.0f} |")
-    print(f"| `import versioning.handler` | {module:.0f} |")
+    lines = [
+        "### Edge: API version routing decision (Lambda@Edge origin-request)",
+        "",
+        f"Warm-cache decision time of `lambda_handler`, {calls:,} calls per case after a warm-up, in "
+        "process against moto; only the handler call is timed. The floor is the same loop calling a "
+        f"function that returns the request unchanged ({floor_ns / 1000:.2f} µs).",
+        "",
+        table(
+            ["event", "outcome", "median µs", "p99 µs", "x floor"],
+            [
+                [
+                    case,
+                    "403 generated" if case in ("edge-missing-header", "edge-unknown-version") else "routed",
+                    f"{median / 1000:.2f}",
+                    f"{p99 / 1000:.2f}",
+                    ratio(median, floor_ns),
+                ]
+                for case, median, p99 in rows
+            ],
+            right=[2, 3, 4],
+        ),
+        "",
+        table(
+            ["mapping reads (Scan)", "value"],
+            [
+                ["TTL", f"{ttl:.0f} s"],
+                [
+                    f"{requests:,} requests over {windows} TTL windows",
+                    f"{steady} reads ({steady / windows:.2f} per TTL)",
+                ],
+                [
+                    f"30,000 requests over {3 * ttl:.0f} s, the table down from {start:.0f} s to "
+                    f"{start + outage_seconds:.0f} s (back-off {handler.RETRY_AFTER_SECONDS:.0f} s)",
+                    f"{outage} reads",
+                ],
+            ],
+            right=[1],
+        ),
+        "",
+        table(
+            [
+                f"import in a fresh interpreter (median of {max(1, args.import_runs)}, start-up subtracted)",
+                "ms",
+            ],
+            [
+                ["`import boto3, botocore.config` (floor)", f"{floor:.0f}"],
+                ["`import versioning.handler`", f"{module:.0f}"],
+            ],
+            right=[1],
+        ),
+        "",
+    ]
+    slowest = max(median for _, median, _ in rows)
+    figures = [
+        Figure(
+            "edge routing decision, warm cache (slowest case, median)",
+            round(slowest / 1000, 2),
+            "µs",
+            round(floor_ns / 1000, 2),
+            "a call that returns the request",
+            "<= 20 µs",
+            slowest <= 20_000,
+        ),
+        Figure("edge mapping reads per TTL window (steady traffic)", round(steady / windows, 2), "reads"),
+    ]
+    result = Report("Edge", "\n".join(lines), figures)
+    print(result.markdown)
+    result.write_json(args.json)
 
 
 if __name__ == "__main__":

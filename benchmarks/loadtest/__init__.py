@@ -1,0 +1,1 @@
+"""``make loadtest``: Locust against a stack with Cognito users (see ``run.py``)."""
