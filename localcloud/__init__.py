@@ -4,7 +4,9 @@
 ``intrinsics``), creates what moto can emulate (``resources``, ``aws_backend``), runs each Lambda
 function in a warm worker process (``functions``, ``lambda_worker``), and serves every HTTP API
 with the same routing, JWT and CORS rules as API Gateway (``routes``, ``events_v2``,
-``authorizer``, ``cors``, ``gateway``). ``cli`` is the entry point (``python -m localcloud``).
+``authorizer``, ``cors``, ``gateway``), and every CloudFront distribution with a custom origin with
+its Lambda@Edge functions (``cloudfront``, ``edge``). Custom resources run at deploy time, as on
+CloudFormation (``custom_resources``). ``cli`` is the entry point (``python -m localcloud``).
 """
 
 __all__ = ["ACCOUNT_ID", "DEFAULT_REGION", "DEFAULT_STACK_NAME"]

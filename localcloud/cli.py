@@ -56,9 +56,10 @@ def _add_template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parameter-overrides",
         nargs="*",
+        action="extend",  # repeatable: `make dev` passes its defaults, ARGS may add or override
         default=[],
         metavar="NAME=VALUE",
-        help="template parameters, as for sam deploy",
+        help="template parameters, as for sam deploy (repeatable; the last value of a name wins)",
     )
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS::Region (default {DEFAULT_REGION})")
     parser.add_argument(
@@ -78,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--api-port", type=int, default=3001, help="first HTTP API (0 = any free port)")
     dev.add_argument("--aws-port", type=int, default=4566, help="AWS endpoint, moto (0 = any free port)")
+    dev.add_argument(
+        "--edge-port",
+        type=int,
+        default=3002,
+        help="first CloudFront distribution with a custom origin (0 = any free port)",
+    )
     dev.add_argument("--persist", type=Path, metavar="DIR", help="keep AWS data in DIR across restarts")
     dev.add_argument("--seed", action="store_true", help="load a demo catalogue through the API")
     dev.add_argument("--ready-file", type=Path, metavar="PATH", help="write config.json here once up")
@@ -140,7 +147,7 @@ def _dev(args: argparse.Namespace) -> int:
         return 2
     cloud = LocalCloud(
         template,
-        Ports(args.host, args.web_port, args.api_port, args.aws_port),
+        Ports(args.host, args.web_port, args.api_port, args.aws_port, args.edge_port),
         persist_dir=args.persist.resolve() if args.persist else None,
         max_workers=args.max_workers,
         watch=not args.no_watch,
@@ -158,6 +165,8 @@ def _dev(args: argparse.Namespace) -> int:
         assert cloud.stack is not None
         for warning in cloud.stack.warnings:
             console(f"localcloud: not emulated: {warning}")
+        for failure in cloud.stack.failures:
+            console(f"localcloud: WARNING: {failure}")
         if args.seed and config["apiUrl"] and not stop.is_set():
             main_api = cloud.stack.main_api
             route_keys = {route.route_key for route in main_api.routes} if main_api else set()
@@ -166,7 +175,7 @@ def _dev(args: argparse.Namespace) -> int:
                 console(f"localcloud: seeded {count} demo items")
             except Exception as error:  # a failed seed must not take the cloud down
                 console(f"localcloud: seeding failed: {error}")
-        _banner(console, config, cloud.web_url, time.monotonic() - started, args)
+        _banner(console, config, cloud.web_url, time.monotonic() - started, args, cloud.edge_servers)
         if args.ready_file:  # last: whoever waits for it can rely on everything above
             temporary = args.ready_file.with_name(args.ready_file.name + ".tmp")
             temporary.write_text(json.dumps(config, indent=2))
@@ -181,10 +190,16 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _banner(
-    console: _Console, config: dict[str, Any], web_url: str, seconds: float, args: argparse.Namespace
+    console: _Console,
+    config: dict[str, Any],
+    web_url: str,
+    seconds: float,
+    args: argparse.Namespace,
+    edge_servers: dict[str, Any],
 ) -> None:
     rows = [("web client", f"{web_url}/"), ("config.json", f"{web_url}/config.json")]
     rows += [(f"API {name}", url) for name, url in config["apis"].items()]
+    rows += [(f"edge {name}", server.url) for name, server in edge_servers.items()]
     rows.append(
         ("AWS endpoint", f"{config['awsEndpointUrl']}  (moto; AWS_ENDPOINT_URL for boto3 and the aws CLI)")
     )

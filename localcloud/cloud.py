@@ -1,9 +1,11 @@
-"""The whole local cloud in one object: backend, deployed template, functions, gateways, web.
+"""The whole local cloud in one object: backend, deployed template, functions, gateways, edge, web.
 
 Start-up order matters: every port is bound first (so a port in use fails in milliseconds, before
 any work), then the backend starts (restoring persisted state), the template is deployed into
-it, and only then do the gateways and the web server accept requests. Stopping runs the same
-steps backwards: servers, workers, backend (which saves persisted state last).
+it (custom resources run then, as on CloudFormation), and only then do the gateways, the edge
+servers (one per CloudFront distribution with a custom origin) and the web server accept
+requests. Stopping runs the same steps backwards: servers, workers, backend (which saves persisted
+state last).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 from localcloud import ACCOUNT_ID, moto_internals
 from localcloud.authorizer import JwtAuthorizer, local_jwks_url
 from localcloud.aws_backend import AwsBackend
+from localcloud.cloudfront import served_distributions
+from localcloud.custom_resources import CustomResourceRunner, one_off_invoker
+from localcloud.edge import EdgeServer, LocalOrigins
 from localcloud.functions import DEFAULT_MAX_WORKERS, FunctionRuntime
 from localcloud.gateway import Gateway
 from localcloud.routes import IMPLICIT_API
@@ -25,7 +30,7 @@ from localcloud.serverless import implicit_api_needed
 from localcloud.servers import PortInUseError, ServerThread, bind
 from localcloud.stack import LocalStack, deploy
 from localcloud.template import Template
-from localcloud.webserver import web_app
+from localcloud.webserver import LOCAL_CONFIRM_PATH, web_app
 
 __all__ = ["LocalCloud", "Ports"]
 
@@ -38,6 +43,8 @@ class Ports:
     web: int = 3000
     api: int = 3001
     aws: int = 4566
+    #: the first served CloudFront distribution; the next ones take the following ports
+    edge: int = 3002
 
 
 @dataclass
@@ -53,7 +60,9 @@ class LocalCloud:
     stack: LocalStack | None = None
     runtime: FunctionRuntime | None = None
     api_servers: dict[str, ServerThread] = field(default_factory=dict)
+    edge_servers: dict[str, ServerThread] = field(default_factory=dict)
     web_server: ServerThread | None = None
+    _web_origin: str | None = field(default=None, init=False, repr=False)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> dict[str, Any]:
@@ -61,7 +70,8 @@ class LocalCloud:
         api_names = [resource.logical_id for resource in self.template.of_type("AWS::Serverless::HttpApi")]
         if implicit_api_needed(self.template.of_type("AWS::Serverless::Function")):
             api_names.append(IMPLICIT_API)
-        sockets = self._bind_all(api_names)
+        edge_names = served_distributions(self.template)
+        sockets = self._bind_all(api_names, edge_names)
         state_file = self.persist_dir / STATE_FILE_NAME if self.persist_dir else None
         try:
             self.backend = AwsBackend(self.ports.host, self.ports.aws, self._region, state_file, self.console)
@@ -71,7 +81,23 @@ class LocalCloud:
             raise
         try:
             self.backend.start()
-            self.stack = deploy(self.template, self.backend.client, self.backend.url)
+            runner = CustomResourceRunner(
+                one_off_invoker(self.backend.url, self._region, self.console), self.console
+            )
+            edge_hosts = {}
+            for name in edge_names:
+                host, port = sockets[_edge_key(name)].getsockname()[:2]
+                edge_hosts[name] = f"{host}:{port}"
+            try:
+                self.stack = deploy(
+                    self.template,
+                    self.backend.client,
+                    self.backend.url,
+                    edge_hosts=edge_hosts,
+                    custom_resources=runner,
+                )
+            finally:
+                runner.close()
             self.runtime = FunctionRuntime(
                 self.stack.functions,
                 self.backend.url,
@@ -89,10 +115,23 @@ class LocalCloud:
                     continue
                 gateway = Gateway(api, self.runtime, authorizer, ACCOUNT_ID, self.console)
                 self.api_servers[name] = ServerThread(f"api-{name}", sockets.pop(name), gateway).start()
+            origins = self._local_origins()
+            for name in edge_names:
+                spec = self.stack.distributions.get(name)
+                if spec is None:  # left out (reported): nothing to serve
+                    sockets.pop(_edge_key(name)).close()
+                    continue
+                edge = EdgeServer(spec, self.runtime, origins, self.console)
+                self.edge_servers[name] = ServerThread(
+                    f"edge-{name}", sockets.pop(_edge_key(name)), edge
+                ).start()
             web_dir = self.template.base_dir / "web"
+            host, port = sockets["web"].getsockname()[:2]
+            self._web_origin = f"http://{host}:{port}"
             config = self.config()
+            confirm = self._confirm_sign_up if "localConfirmUrl" in config else None
             self.web_server = ServerThread(
-                "web", sockets.pop("web"), web_app(config, web_dir if web_dir.is_dir() else None)
+                "web", sockets.pop("web"), web_app(config, web_dir if web_dir.is_dir() else None, confirm)
             ).start()
             return config
         except BaseException:
@@ -105,18 +144,32 @@ class LocalCloud:
     def _region(self) -> str:
         return str(self.template.pseudo["AWS::Region"])
 
-    def _bind_all(self, api_names: list[str]) -> dict[str, socket.socket]:
+    def _bind_all(self, api_names: list[str], edge_names: list[str]) -> dict[str, socket.socket]:
         sockets: dict[str, socket.socket] = {}
         try:
             sockets["web"] = bind(self.ports.host, self.ports.web, "--web-port")
             for index, name in enumerate(api_names):
                 port = self.ports.api + index if self.ports.api else 0
                 sockets[name] = bind(self.ports.host, port, "--api-port")
+            for index, name in enumerate(edge_names):
+                port = self.ports.edge + index if self.ports.edge else 0
+                sockets[_edge_key(name)] = bind(self.ports.host, port, "--edge-port")
         except PortInUseError:
             for sock in sockets.values():
                 sock.close()
             raise
         return sockets
+
+    def _local_origins(self) -> LocalOrigins:
+        """Each served API's AWS domain name -> its local server: where the edge may send requests."""
+        assert self.stack is not None
+        suffix = self.template.pseudo["AWS::URLSuffix"]
+        servers = {}
+        for name, api in self.stack.apis.items():
+            server = self.api_servers.get(name)
+            if server is not None:
+                servers[f"{api.api_id}.execute-api.{self._region}.{suffix}"] = (server.host, server.port)
+        return LocalOrigins(servers)
 
     def _route_lambda_service_to_workers(self) -> None:
         assert self.runtime is not None
@@ -131,8 +184,14 @@ class LocalCloud:
             invoke, self.backend.url if self.backend else "", self.console
         )
 
+    def _confirm_sign_up(self, email: str) -> None:
+        """The web server's local confirm action: AdminConfirmSignUp in the main API's user pool."""
+        assert self.stack is not None and self.backend is not None
+        pool_id = self.stack.cognito()["userPoolId"]
+        self.backend.client("cognito-idp").admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+
     def config(self) -> dict[str, Any]:
-        """The config.json document (same keys as the deployed stack's)."""
+        """The config.json document (same keys as the deployed stack's, plus ``localConfirmUrl``)."""
         assert self.stack is not None and self.backend is not None
         apis: dict[str, str] = {}
         api_url = None
@@ -146,11 +205,11 @@ class LocalCloud:
                 if api_url is None:
                     api_url = url
         cognito = self.stack.cognito()
-        return {
+        document: dict[str, Any] = {
             "region": self._region,
             "apiUrl": api_url,
             "apis": apis,
-            "edgeUrl": None,
+            "edgeUrl": next((server.url for server in self.edge_servers.values()), None),
             "cognito": {
                 "region": self._region,
                 "userPoolId": cognito["userPoolId"],
@@ -159,6 +218,10 @@ class LocalCloud:
             },
             "awsEndpointUrl": self.backend.url,
         }
+        if cognito["userPoolId"] and self._web_origin:
+            # local only: no email is sent, so the web client confirms sign-ups through this
+            document["localConfirmUrl"] = self._web_origin + LOCAL_CONFIRM_PATH
+        return document
 
     @property
     def web_url(self) -> str:
@@ -170,7 +233,11 @@ class LocalCloud:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        servers = [*self.api_servers.values(), *([self.web_server] if self.web_server else [])]
+        servers = [
+            *self.edge_servers.values(),
+            *self.api_servers.values(),
+            *([self.web_server] if self.web_server else []),
+        ]
         for server in servers:
             server.stop()
         if self.runtime is not None:
@@ -178,3 +245,8 @@ class LocalCloud:
         moto_internals.install_local_integrations(None)
         if self.backend is not None:
             self.backend.stop()
+
+
+def _edge_key(distribution: str) -> str:
+    """The socket of a distribution's edge server (logical ids share the namespace of the APIs)."""
+    return f"edge:{distribution}"

@@ -66,14 +66,19 @@ class Gateway:
         started = time.perf_counter()
         request_id = new_request_id()
         note: list[str] = []
-        request = _request_from_environ(environ)
-        if request is None:
-            # The body was not read: close the connection rather than parse it as the next request.
-            response = GatewayResponse.message(413, "Request Entity Too Large", [("connection", "close")])
-            path = environ.get("PATH_INFO", "")
+        path = environ.get("PATH_INFO", "")
+        try:
+            request = _request_from_environ(environ)
+        except _MalformedRequestError:
+            # No body can be read: close the connection rather than parse it as the next request.
+            response = GatewayResponse.message(400, "Bad Request", [("connection", "close")])
         else:
-            response = self.handle(request, request_id, note)
-            path = request.raw_path
+            if request is None:
+                # The body was not read: close the connection rather than parse it as the next request.
+                response = GatewayResponse.message(413, "Request Entity Too Large", [("connection", "close")])
+            else:
+                response = self.handle(request, request_id, note)
+                path = request.raw_path
         headers = [
             *response.headers,
             ("apigw-requestid", request_id),
@@ -158,6 +163,10 @@ class Gateway:
         return response
 
 
+class _MalformedRequestError(ValueError):
+    """The request cannot be read as HTTP (API Gateway answers 400 before anything else)."""
+
+
 def _request_from_environ(environ: dict[str, Any]) -> HttpRequest | None:
     """The request as API Gateway sees it; None when the body is over the payload limit."""
     headers: dict[str, str] = {}
@@ -167,7 +176,10 @@ def _request_from_environ(environ: dict[str, Any]) -> HttpRequest | None:
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    declared = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    if not declared.isdigit():  # "abc", "-5": not a length (found by probing the gateway)
+        raise _MalformedRequestError(f"Content-Length {declared!r}")
+    length = int(declared)
     if length > MAX_PAYLOAD_BYTES:
         return None
     stream = environ["wsgi.input"]

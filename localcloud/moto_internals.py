@@ -1,6 +1,6 @@
 """Everything that depends on moto's internals, in one place, pinned to one moto version.
 
-The rest of the local cloud talks to moto only through AWS APIs over HTTP. Three things cannot:
+The rest of the local cloud talks to moto only through AWS APIs over HTTP. These things cannot:
 
 1. serving moto's WSGI application on a socket we bound ourselves -- ``ThreadedMotoServer`` binds
    inside its thread, where a port in use becomes a hang instead of an error we can report --
@@ -15,9 +15,16 @@ The rest of the local cloud talks to moto only through AWS APIs over HTTP. Three
    other rules too). ``Rule.send_to_targets`` hands those targets to us -- ``StartExecution``
    (always with a name) or the Lambda invoker, asynchronously as EventBridge is -- and leaves
    the others to moto.
+5. Speed of DynamoDB responses: moto serializes every response by walking botocore's shape model
+   with attribute-name aliasing, which costs more than the rest of a GetItem or Scan together;
+   item attribute values (the bulk of any item response) are written directly instead, with the
+   same result (see ``_DynamoDBJSONSerializer``). moto's parse of an UpdateExpression is kept per
+   expression text (the validators work on a copy of it), and so is the list of a response
+   class's methods that moto rebuilds with ``inspect.getmembers`` on every request.
 
 Importing this module fails loudly when the installed moto is not the version it was written for;
-``tests/localcloud/test_moto_internals.py`` exercises each piece against that version.
+``tests/localcloud/test_moto_internals.py`` (and ``test_moto_dynamodb_speed.py`` for item 5)
+exercises each piece against that version.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import base64
 import copy
 import copyreg
+import functools
 import importlib
 import json
 import pickle
@@ -40,9 +48,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = [
     "MOTO_VERSION",
+    "backend_blobs",
+    "install_fast_dynamodb",
     "install_local_integrations",
+    "is_persisted",
     "load_state",
     "quiet_request_handler",
+    "restore_backends",
     "save_state",
     "wsgi_app",
 ]
@@ -56,7 +68,12 @@ if moto.__version__ != MOTO_VERSION:
 
 from moto import backends as moto_backends  # noqa: E402 - after the version check
 from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.core import responses as moto_responses  # noqa: E402
+from moto.core import serialize as moto_serialize  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
+from moto.dynamodb import models as dynamodb_models  # noqa: E402
+from moto.dynamodb import responses as dynamodb_responses  # noqa: E402
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # noqa: E402
 from moto.events.models import Rule  # noqa: E402
 from moto.events.utils import EventTemplateParser  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
@@ -64,6 +81,8 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     MotoRequestHandler,
     create_backend_app,
 )
+
+from localcloud.servers import KeepAliveMixin  # noqa: E402
 
 #: not persisted: moto's own API, IAM (only the placeholder role) and Lambda (placeholder
 #: functions, unpicklable); the deployment recreates them from the template at every start
@@ -75,21 +94,90 @@ def wsgi_app() -> Any:
 
     moto lists its own package folder (``listdir`` plus a ``stat`` per service, ~0.6 ms) on
     every request to dispatch it; the list never changes in a running process, so it is
-    computed once.
+    computed once. DynamoDB responses take the fast path (item 5 above).
     """
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
+    install_fast_dynamodb()
     return DomainDispatcherApplication(create_backend_app)
 
 
 def quiet_request_handler() -> type[MotoRequestHandler]:
-    """moto's request handler without the access log line per AWS call."""
+    """moto's request handler without the access log line per AWS call, with keep-alive."""
 
-    class QuietMotoRequestHandler(MotoRequestHandler):
+    class QuietMotoRequestHandler(KeepAliveMixin, MotoRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None
 
     return QuietMotoRequestHandler
+
+
+# ---------------------------------------------------------------------- DynamoDB speed
+def _attribute_value(value: dict[str, Any], base64_of: Callable[[Any], str]) -> dict[str, Any]:
+    """An ``AttributeValue`` as moto's JSON serializer writes it, without the shape walk.
+
+    The serializer keeps the members of the shape (S, N, B, SS, NS, BS, M, L, NULL, BOOL) whose
+    value is not None, writes strings with ``str``, blobs as base64, and recurses into M and L.
+    """
+    result: dict[str, Any] = {}
+    for kind, raw in value.items():
+        if raw is None:
+            continue
+        if kind in ("S", "N"):
+            result[kind] = raw if isinstance(raw, str) or raw in ({}, []) else str(raw)
+        elif kind in ("SS", "NS"):
+            result[kind] = [item if isinstance(item, str) else str(item) for item in raw]
+        elif kind == "B":
+            result[kind] = base64_of(raw)
+        elif kind == "BS":
+            result[kind] = [base64_of(item) for item in raw]
+        elif kind == "M":
+            result[kind] = {
+                name: _attribute_value(item, base64_of) if isinstance(item, dict) else item
+                for name, item in raw.items()
+            }
+        elif kind == "L":
+            result[kind] = [
+                _attribute_value(item, base64_of) if isinstance(item, dict) else item for item in raw
+            ]
+        elif kind in ("NULL", "BOOL"):
+            result[kind] = raw
+    return result
+
+
+class _DynamoDBJSONSerializer(moto_serialize.JSONSerializer):
+    """moto's JSON serializer; ``AttributeValue`` structures are written by ``_attribute_value``."""
+
+    def _serialize_type_structure(self, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and isinstance(value, dict):
+            self._default_serialize(serialized, _attribute_value(value, self._base64), shape, key)
+            return
+        super()._serialize_type_structure(serialized, value, shape, key)
+
+
+class _CachedUpdateExpressionParser(UpdateExpressionParser):
+    """moto's parser, once per expression text: an expression's tree never changes once parsed."""
+
+    @classmethod
+    def make(cls, expression_str: str) -> Any:
+        return _parse_update_expression(expression_str)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_update_expression(expression_str: str) -> Any:
+    return UpdateExpressionParser.make(expression_str)
+
+
+def install_fast_dynamodb() -> None:
+    """Idempotent; the results are those of moto's own code (tests compare them).
+
+    The method list is cached for every service: a class's methods do not change while it runs.
+    """
+    moto_serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = _DynamoDBJSONSerializer
+    dynamodb_models.UpdateExpressionParser = _CachedUpdateExpressionParser
+    dynamodb_responses.UpdateExpressionParser = _CachedUpdateExpressionParser  # it reads clauses only
+    if not hasattr(moto_responses.method_names_from_class, "cache_info"):
+        moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
 
 
 # ---------------------------------------------------------------------- persistence
@@ -137,19 +225,31 @@ def _register_key_reducers() -> None:
         _reducers_registered = True
 
 
-def save_state() -> tuple[bytes, list[str]]:
-    """Pickles every backend in use; returns the blob and the services that could not be saved.
+BackendKey = tuple[str, str, str]
+"""(backend class, account id, region): one pickled backend."""
 
-    The caller must make sure no request is being served meanwhile (see ``aws_backend``).
-    Backends are keyed by their class, not by service name: one service can have two backend
-    dicts (Step Functions has a second one, for executing state machines).
+
+def backend_blobs(
+    services: frozenset[str] | None = None, exclude: frozenset[str] = frozenset()
+) -> tuple[dict[BackendKey, bytes], list[str]]:
+    """Pickles the backends of ``services`` (moto service names; None = every one in use) that are
+    not in ``exclude``.
+
+    Returns the blobs and the services that could not be saved. The caller must make sure no
+    request is being served meanwhile (see ``aws_backend``). Backends are keyed by their class,
+    not by service name: one service can have two backend dicts (Step Functions has a second
+    one, for executing state machines).
     """
     _register_key_reducers()
-    state: dict[tuple[str, str, str], bytes] = {}
+    state: dict[BackendKey, bytes] = {}
     failed: list[str] = []
     for backend_dict in list(BackendDict._instances):  # type: ignore[misc]
         service = str(backend_dict.service_name)
-        if service in _NOT_PERSISTED:
+        if (
+            service in _NOT_PERSISTED
+            or service in exclude
+            or (services is not None and service not in services)
+        ):
             continue
         backend_class = f"{backend_dict.backend.__module__}:{backend_dict.backend.__qualname__}"
         for account_id, region, backend in list(backend_dict.iter_backends()):
@@ -157,6 +257,17 @@ def save_state() -> tuple[bytes, list[str]]:
                 state[(backend_class, account_id, region)] = pickle.dumps(backend)
             except Exception as error:  # any unpicklable member: report, keep the others
                 failed.append(f"{service} ({region}): {error}")
+    return state, failed
+
+
+def is_persisted(service: str) -> bool:
+    """Whether backends of this moto service name are saved at all (lambda, iam: never)."""
+    return service not in _NOT_PERSISTED
+
+
+def save_state() -> tuple[bytes, list[str]]:
+    """Pickles every backend in use; returns the blob and the services that could not be saved."""
+    state, failed = backend_blobs()
     return pickle.dumps(state), failed
 
 
@@ -174,8 +285,12 @@ def load_state(blob: bytes) -> list[str]:
 
     Only call with files this tool wrote (pickle runs code on load).
     """
+    return restore_backends(pickle.loads(blob))  # noqa: S301 - our own file
+
+
+def restore_backends(state: dict[BackendKey, bytes]) -> list[str]:
+    """Puts back what :func:`backend_blobs` pickled; returns what could not be restored."""
     _register_key_reducers()
-    state: dict[tuple[str, str, str], bytes] = pickle.loads(blob)  # noqa: S301 - our own file
     failed: list[str] = []
     for (backend_class, account_id, region), backend_blob in state.items():
         try:
@@ -273,21 +388,36 @@ def _deliver(
     arn: str, event: Any, invoker: LambdaInvoker, aws_endpoint_url: str, report: Callable[[str], None]
 ) -> None:
     """One target delivery, on its own thread (EventBridge delivers asynchronously)."""
-    import boto3
-
     service, region = arn.split(":")[2], arn.split(":")[3]
     try:
         if service == "lambda":
             invoker(arn.split(":")[6], event)
             return
-        client = boto3.client(
-            "stepfunctions",
-            endpoint_url=aws_endpoint_url,
-            region_name=region,
-            aws_access_key_id="localcloud",
-            aws_secret_access_key="localcloud",  # noqa: S106 - dummy for the local backend
-        )
+        client = _stepfunctions_client(aws_endpoint_url, region)
         # moto names every unnamed execution "None": always pass a name
         client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(event))
     except Exception as error:  # a failed delivery must be visible, as in EventBridge's metrics
         report(f"localcloud: EventBridge delivery to {arn} failed: {error}")
+
+
+_clients_lock = threading.Lock()
+
+
+@functools.cache
+def _cached_stepfunctions_client(aws_endpoint_url: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=aws_endpoint_url,
+        region_name=region,
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",  # noqa: S106 - dummy for the local backend
+    )
+
+
+def _stepfunctions_client(aws_endpoint_url: str, region: str) -> Any:
+    """One client per endpoint and region (creating one costs tens of ms; clients are thread-safe,
+    their creation from boto3's default session is not)."""
+    with _clients_lock:
+        return _cached_stepfunctions_client(aws_endpoint_url, region)

@@ -22,6 +22,8 @@ from localcloud.template import Resource, Template
 
 if TYPE_CHECKING:
     from localcloud.authorizer import JwtAuthorizerSpec
+    from localcloud.cloudfront import DistributionSpec
+    from localcloud.custom_resources import CustomResourceRunner
     from localcloud.functions import FunctionSpec
     from localcloud.routes import ApiSpec
 
@@ -57,10 +59,29 @@ class DeployContext:
     layers: dict[str, Path] = field(default_factory=dict)
     apis: dict[str, ApiSpec] = field(default_factory=dict)
     authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
+    #: distribution logical id -> ``host:port`` of its local edge server (only those served)
+    edge_hosts: dict[str, str] = field(default_factory=dict)
+    distributions: dict[str, DistributionSpec] = field(default_factory=dict)
+    #: runs custom resources' functions; None where nothing runs them (``invoke``)
+    custom_resources: CustomResourceRunner | None = None
+    #: what failed while deploying without stopping the stack (a custom resource's FAILED answer)
+    failures: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def function_for_arn(self, arn: Any) -> str | None:
+        """The logical id of the template function an ARN names (with or without a version or alias).
+
+        ``!Ref Function.Version`` resolves to ``<function ARN>:<version>``; locally every version
+        runs the function's current code. None when no function of the template that runs
+        locally has that ARN.
+        """
+        for logical_id, spec in self.functions.items():
+            if arn == spec.arn or (isinstance(arn, str) and arn.startswith(spec.arn + ":")):
+                return logical_id
+        return None
 
     def default_name(self, resource: Resource, max_length: int = 255) -> str:
         """The deterministic physical name of an unnamed resource: ``<stack>-<LogicalId>``."""

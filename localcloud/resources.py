@@ -372,7 +372,38 @@ class CognitoUserPoolClient(ResourceType):
         return Physical(ref=client["ClientId"], attributes=attributes)
 
 
+# ---------------------------------------------------------------------- SQS
+class SqsQueue(ResourceType):
+    """``AWS::SQS::Queue``: a real queue in the local backend (dead letters and failure events land
+    there, and can be read with the AWS CLI against the local endpoint)."""
+
+    types = ("AWS::SQS::Queue",)
+    emulated = frozenset(
+        {"QueueName", "MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds", "RedrivePolicy"}
+    )
+    no_local_meaning = frozenset(
+        {"SqsManagedSseEnabled", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "Tags"}
+    )
+
+    def deploy(self, resource: Resource, context: DeployContext) -> Physical:
+        props = context.resolve(resource.properties, resource.logical_id)
+        name = str(props.get("QueueName") or context.default_name(resource, 80))
+        attributes = {
+            key: json.dumps(value) if isinstance(value, dict) else str(value)
+            for key, value in _pick(
+                props, "MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds", "RedrivePolicy"
+            ).items()
+        }
+        sqs = context.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # idempotent
+        arn = f"arn:aws:sqs:{context.region}:{context.account_id}:{name}"
+        return Physical(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+
 # ---------------------------------------------------------------------- EventBridge
+#: event sources whose events the local backend emits (S3 with EventBridge notifications); a rule
+#: that waits for another AWS service's events (Step Functions status changes, ...) never fires
+_EMITTED_AWS_SOURCES = frozenset({"aws.s3"})
 #: target services that get events locally: moto delivers to SQS, Logs and event buses; the local
 #: cloud delivers to Step Functions and Lambda (``moto_internals.install_local_integrations``).
 #: Others would raise inside moto and stop delivery to every rule, so they are not registered.
@@ -403,12 +434,22 @@ class EventsRule(ResourceType):
         arguments.update(_pick(props, "ScheduleExpression", "Description"))
         if "ScheduleExpression" in props:
             context.warn(f"{resource.logical_id}: schedules are not triggered locally")
+        pattern_sources = (props.get("EventPattern") or {}).get("source", [])
+        if isinstance(pattern_sources, list):
+            for source in pattern_sources:
+                if str(source).startswith("aws.") and source not in _EMITTED_AWS_SOURCES:
+                    context.warn(f"{resource.logical_id}: {source} events are not emitted locally")
         arn = events.put_rule(**arguments)["RuleArn"]
         deliverable = []
         for target in props.get("Targets") or []:
             service = str(target.get("Arn", "")).split(":")[2:3]
             if service and service[0] in _DELIVERABLE_TARGET_SERVICES:
                 deliverable.append(_pick(target, "Id", "Arn", "Input", "InputPath", "InputTransformer"))
+                for setting in _NOT_EMULATED_RULE_PROPERTIES:
+                    if setting in target:
+                        context.warn(
+                            f"{resource.logical_id}: target {target.get('Id')} {setting} is not emulated locally"
+                        )
             else:
                 context.warn(
                     f"{resource.logical_id}: target {target.get('Id')} ({target.get('Arn')}) is not delivered locally"
@@ -554,6 +595,8 @@ class NoOpResource(ResourceType):
 
     Logs go to the dev console; IAM and bucket policies are not enforced locally (moto does not
     evaluate them either); deployment machinery (CodeDeploy, alarms) has nothing to act on.
+    An origin access control has nothing to sign locally: it gets a CloudFront-shaped id only
+    (distributions are :mod:`localcloud.cloudfront`'s).
     """
 
     no_op = True
@@ -571,6 +614,8 @@ class NoOpResource(ResourceType):
         "AWS::CodeDeploy::DeploymentGroup": ("DeploymentGroupName", ""),
         "AWS::Logs::MetricFilter": ("FilterName", ""),
         "AWS::Logs::SubscriptionFilter": ("FilterName", ""),
+        "AWS::SQS::QueuePolicy": ("", ""),
+        "AWS::CloudFront::OriginAccessControl": ("", ""),
     }
     types = tuple(_NAMING)
 
@@ -590,6 +635,11 @@ class NoOpResource(ResourceType):
             attributes["RoleId"] = "AROA" + hashlib.sha256(name.encode()).hexdigest()[:17].upper()
         if resource.type == "AWS::IAM::ManagedPolicy":
             return Physical(ref=attributes["Arn"], attributes=attributes)
+        if resource.type.startswith("AWS::CloudFront::"):
+            # Ref and Id are an id as CloudFront makes them (E + 13 characters), derived from the name
+            digest = hashlib.sha256(name.encode()).hexdigest()[:13]
+            attributes["Id"] = "E" + digest.upper()
+            return Physical(ref=attributes["Id"], attributes=attributes)
         return Physical(ref=name, attributes=attributes)
 
 
@@ -602,5 +652,6 @@ AWS_RESOURCE_TYPES: tuple[ResourceType, ...] = (
     EventsRule(),
     EventBus(),
     StateMachine(),
+    SqsQueue(),
 )
 NO_OP_RESOURCE_TYPES: tuple[ResourceType, ...] = (NoOpResource(),)

@@ -3,18 +3,36 @@
 werkzeug's ``make_server`` exits the process (``sys.exit(1)``) when its port is taken; binding
 the socket first turns that into :class:`PortInUseError`, which the CLI reports as one line with
 exit code 2. Port 0 picks a free port; :attr:`ServerThread.port` tells which.
+
+werkzeug also closes the connection after every response. :class:`KeepAliveMixin` keeps it open
+where that is safe; the AWS backend uses it, so a handler's boto3 client reuses its connections
+instead of paying a TCP connection and a new server thread for every AWS call.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import socket
 import threading
+import traceback
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-__all__ = ["PortInUseError", "QuietRequestHandler", "ServerThread", "bind"]
+__all__ = [
+    "KeepAliveMixin",
+    "KeepAliveRequestHandler",
+    "PortInUseError",
+    "QuietRequestHandler",
+    "ServerThread",
+    "bind",
+]
+
+#: request bodies up to this size are read whole before the application runs (see KeepAliveMixin)
+MAX_BUFFERED_BODY_BYTES = 16 * 1024 * 1024
+#: a kept-alive connection with no request for this long is closed
+IDLE_TIMEOUT_SECONDS = 30.0
 
 
 class PortInUseError(OSError):
@@ -26,6 +44,110 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+
+class KeepAliveMixin(WSGIRequestHandler):
+    """HTTP/1.1 persistent connections for werkzeug's request handler.
+
+    werkzeug ends every response with ``Connection: close`` because ``http.server`` cannot skip a
+    request body the application left unread. Here a request with a ``Content-Length`` of at most
+    ``MAX_BUFFERED_BODY_BYTES`` is read whole before the application runs (it gets the body from
+    memory), so the connection is at the next request whatever the application read; the response
+    is sent with a ``Content-Length`` in one write and the connection stays open. Everything else
+    -- HTTP/1.0, a chunked or larger body, a client or application asking to close -- goes through
+    werkzeug's own path, which closes. An idle connection is closed after ``IDLE_TIMEOUT_SECONDS``;
+    a failing application gets a 500 and the connection is closed.
+    """
+
+    timeout = IDLE_TIMEOUT_SECONDS
+
+    def run_wsgi(self) -> None:
+        length_header = self.headers.get("Content-Length")
+        try:
+            length = int(length_header) if length_header is not None else 0
+        except ValueError:
+            length = -1
+        if (
+            self.close_connection
+            or self.request_version != "HTTP/1.1"
+            or "Transfer-Encoding" in self.headers
+            or not 0 <= length <= MAX_BUFFERED_BODY_BYTES
+        ):
+            super().run_wsgi()  # werkzeug's path: it closes the connection
+            self.close_connection = True
+            return
+        # ``Expect: 100-continue`` was answered by http.server's parse_request already
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away in the middle of its body
+            self.close_connection = True
+            return
+        self.environ = environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        self._respond(*self._call_application(environ))
+
+    def _call_application(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if started and not exc_info:
+                raise AssertionError("Headers already set")
+            started[:] = [status, headers]
+            return chunks.append
+
+        try:
+            iterable = self.server.app(environ, start_response)
+            try:
+                chunks.extend(iterable)
+            finally:
+                close = getattr(iterable, "close", None)
+                if close is not None:
+                    close()
+            if not started:
+                raise AssertionError("the application did not call start_response")
+        except Exception:
+            if self.server.passthrough_errors:
+                raise
+            self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
+            self.close_connection = True
+            message = b"Internal Server Error"
+            return "500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain; charset=utf-8")], message
+        return started[0], started[1], b"".join(chunks)
+
+    def _respond(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> None:
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        lines = [f"{self.protocol_version} {code} {reason}".rstrip()]
+        names = set()
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "connection":
+                if value.strip().lower() == "close":
+                    self.close_connection = True
+                continue
+            names.add(lowered)
+            lines.append(f"{name}: {value}")
+        has_body = code >= 200 and code not in (204, 304)
+        if "content-length" not in names and has_body and self.command != "HEAD":
+            lines.append(f"Content-Length: {len(payload)}")
+        if "server" not in names:
+            lines.append(f"Server: {self.version_string()}")
+        if "date" not in names:
+            lines.append(f"Date: {self.date_time_string()}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + payload if has_body and self.command != "HEAD" else head)
+        self.log_request(code, len(payload))
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):  # an idle kept-alive connection: nothing wrong
+            return
+        super().log_error(format, *args)
+
+
+class KeepAliveRequestHandler(KeepAliveMixin, QuietRequestHandler):
+    """Quiet, with persistent connections."""
 
 
 def bind(host: str, port: int, option: str) -> socket.socket:

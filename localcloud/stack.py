@@ -3,19 +3,23 @@
 Resources are deployed in dependency order (``Ref``/``GetAtt``/``Sub`` references and
 ``DependsOn``), each by the handler registered for its type. A type without a handler is
 reported by name and left out; so is any property a handler does not emulate. The result,
-:class:`LocalStack`, holds the physical ids, the functions to run and the APIs to serve.
+:class:`LocalStack`, holds the physical ids, the functions to run, and the APIs and CloudFront
+distributions to serve. Custom resources run during the deployment, as on CloudFormation, when a
+:class:`~localcloud.custom_resources.CustomResourceRunner` is given.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localcloud import ACCOUNT_ID
+from localcloud.cloudfront import CLOUDFRONT_RESOURCE_TYPES, DistributionSpec
+from localcloud.custom_resources import CUSTOM_RESOURCE_TYPES, CustomResourceRunner, is_custom_resource
 from localcloud.functions import FunctionSpec
 from localcloud.intrinsics import IntrinsicError, Resolver, references
 from localcloud.resource_types import DeployContext, Physical, ResourceType, UnsupportedResourceError
@@ -24,11 +28,17 @@ from localcloud.routes import IMPLICIT_API, ApiSpec
 from localcloud.serverless import SERVERLESS_RESOURCE_TYPES, build_api, collect_routes, implicit_api_needed
 from localcloud.template import Template
 
-__all__ = ["REGISTRY", "DeployError", "LocalStack", "deploy", "support_of"]
+__all__ = ["REGISTRY", "DeployError", "LocalStack", "deploy", "handler_for", "support_of"]
 
 REGISTRY: dict[str, ResourceType] = {
     resource_type: handler
-    for handler in (*AWS_RESOURCE_TYPES, *SERVERLESS_RESOURCE_TYPES, *NO_OP_RESOURCE_TYPES)
+    for handler in (
+        *AWS_RESOURCE_TYPES,
+        *SERVERLESS_RESOURCE_TYPES,
+        *CLOUDFRONT_RESOURCE_TYPES,
+        *CUSTOM_RESOURCE_TYPES,
+        *NO_OP_RESOURCE_TYPES,
+    )
     for resource_type in handler.types
 }
 _POOL_FROM_ISSUER = re.compile(r"/(?P<pool>[\w-]+_[0-9A-Za-z]+)$")
@@ -38,9 +48,16 @@ class DeployError(RuntimeError):
     """The template could not be deployed locally; the message names the resource."""
 
 
+def handler_for(resource_type: str) -> ResourceType | None:
+    """The handler of a type; every ``Custom::<Name>`` is a custom resource."""
+    if is_custom_resource(resource_type):
+        return REGISTRY["AWS::CloudFormation::CustomResource"]
+    return REGISTRY.get(resource_type)
+
+
 def support_of(resource_type: str) -> str:
     """``emulated``, ``no-op`` (exists as a name only) or ``unsupported`` (reported at start)."""
-    handler = REGISTRY.get(resource_type)
+    handler = handler_for(resource_type)
     if handler is None:
         return "unsupported"
     return "no-op" if handler.no_op else "emulated"
@@ -55,7 +72,10 @@ class LocalStack:
     physical: dict[str, Physical] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     apis: dict[str, ApiSpec] = field(default_factory=dict)
+    distributions: dict[str, DistributionSpec] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: deploy-time failures that did not stop the stack (a custom resource that failed)
+    failures: list[str] = field(default_factory=list)
 
     def resolver(self) -> Resolver:
         return _resolver(self.template, self.physical)
@@ -124,7 +144,10 @@ def deployment_order(template: Template) -> list[str]:
     dependencies = {
         logical_id: {
             name
-            for name in (*references(resource.properties), *resource.depends_on)
+            for name in (
+                *(_referenced(reference, template) for reference in references(resource.properties)),
+                *resource.depends_on,
+            )
             if name in template.resources and name != logical_id
         }
         for logical_id, resource in template.resources.items()
@@ -142,12 +165,25 @@ def deployment_order(template: Template) -> list[str]:
     return order
 
 
+def _referenced(name: str, template: Template) -> str:
+    """``!Ref Function.Version`` (SAM's AutoPublishAlias) depends on ``Function``."""
+    return name if name in template.resources else name.partition(".")[0]
+
+
 def deploy(
     template: Template,
     client: Callable[[str], Any],
     aws_endpoint_url: str,
+    *,
+    edge_hosts: Mapping[str, str] | None = None,
+    custom_resources: CustomResourceRunner | None = None,
 ) -> LocalStack:
-    """Creates (or finds) every resource of ``template`` in the local backend."""
+    """Creates (or finds) every resource of ``template`` in the local backend.
+
+    ``edge_hosts`` names the local ``host:port`` of each CloudFront distribution that will be
+    served (its ``DomainName``); ``custom_resources`` runs custom resources (None: they are not
+    run, and get the physical id they last answered, if any).
+    """
     stack = LocalStack(
         template=template,
         region=str(template.pseudo["AWS::Region"]),
@@ -170,10 +206,14 @@ def deploy(
         warnings=stack.warnings,
         functions=stack.functions,
         apis=stack.apis,
+        edge_hosts=dict(edge_hosts or {}),
+        distributions=stack.distributions,
+        custom_resources=custom_resources,
+        failures=stack.failures,
     )
     for logical_id in deployment_order(template):
         resource = template.resources[logical_id]
-        handler = REGISTRY.get(resource.type)
+        handler = handler_for(resource.type)
         if handler is None:
             context.warn(f"{logical_id}: resource type {resource.type} is not emulated locally")
             stack.physical[logical_id] = Physical(ref=context.default_name(resource))

@@ -91,6 +91,8 @@ def build_document(template_path: Path = ROOT / "template.yaml") -> dict[str, An
         if operation is None:
             raise SystemExit(f"{route.route_key} is in the template but no handler documents it")
         operation["responses"].pop("422", None)
+        if "204" in operation["responses"]:  # Powertools documents Response[None] as a JSON null
+            operation["responses"]["204"].pop("content", None)
         if route.authorizer:
             document["components"]["securitySchemes"][route.authorizer] = SECURITY_SCHEME
             operation["security"] = [{route.authorizer: list(route.scopes)}]

@@ -72,7 +72,7 @@ def add_catalogue_routes(
         responses={
             **ok_response(item_out, "Replaced"),
             **ok_response(item_out, "Created", status=201),
-            **error_responses(400, 412, 413),
+            **error_responses(400, 412, 413, 415),
         },
     )
     @_path_param_named(id_param)

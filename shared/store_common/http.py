@@ -4,16 +4,20 @@ Every 4xx and 5xx body is JSON with a human-readable ``message``; validation err
 offending fields. Nothing from a stack trace leaves the function.
 """
 
+import base64
 import json
 import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -27,11 +31,14 @@ from store_common.errors import (
     Unauthenticated,
 )
 from store_common.models import ErrorResponse, ItemT, Page
+from store_common.tracing import new_tracer
 
 MAX_BODY_BYTES = 64 * 1024
+UNSUPPORTED_MEDIA_TYPE = "Unsupported Media Type: send the body as application/json"
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 logger = Logger()
-tracer = Tracer()
+tracer = new_tracer()  # the X-Ray SDK only where it traces (see store_common.tracing)
 metrics = Metrics()
 
 _STATUS_OF: dict[type[DomainError], HTTPStatus] = {
@@ -88,6 +95,10 @@ def create_app() -> APIGatewayHttpResolver:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return json_error(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", problems)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_type(_: RequestUnsupportedContentType) -> Response:
+        return json_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE)
+
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         return json_error(_STATUS_OF.get(type(error), HTTPStatus.BAD_REQUEST), error.message)
@@ -104,21 +115,49 @@ def create_app() -> APIGatewayHttpResolver:
     return app
 
 
+def _screen_content_type(event: dict[str, Any]) -> tuple[HTTPStatus, str] | None:
+    """Bodies are JSON only: any other declared media type is a 415, decided here.
+
+    Why here: Powertools parses form and multipart bodies too (so a form could have written an
+    item), answers other types with an exception our generic handler turned into a 500, and
+    compares ``application/json`` case-sensitively. A JSON type in any case is normalised to
+    ``application/json`` for it; a missing content type is read as JSON, as Powertools does.
+    """
+    headers = event.get("headers") or {}
+    name = next((key for key in headers if key.lower() == "content-type"), None)
+    if name is None:
+        return None
+    media_type = str(headers[name]).split(";", 1)[0].strip().lower()
+    if media_type == "application/json":
+        headers[name] = "application/json"
+        return None
+    method = str((event.get("requestContext") or {}).get("http", {}).get("method", "")).upper()
+    if event.get("body") or method in _METHODS_WITH_BODY:
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE
+    return None
+
+
 def screen_body(event: dict[str, Any]) -> tuple[HTTPStatus, str] | None:
     """Refuse what request validation cannot see, before it runs: the reason, or None if fine.
 
     - a body over MAX_BODY_BYTES (413);
+    - a body (or a POST/PUT/PATCH) declared as anything but JSON (415);
     - JSON with a repeated key: ambiguous, since parsers differ on which value wins (400);
     - JSON nested too deeply for the parser (400).
     Not-JSON bodies pass through: request validation reports them with the field name.
     """
     body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        if len(body) * 3 // 4 > MAX_BODY_BYTES:
-            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Body larger than {MAX_BODY_BYTES} bytes"
-        return None
-    if len(body.encode()) > MAX_BODY_BYTES:
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size > MAX_BODY_BYTES:
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Body larger than {MAX_BODY_BYTES} bytes"
+    unsupported = _screen_content_type(event)
+    if unsupported:
+        return unsupported
+    if event.get("isBase64Encoded"):  # API Gateway's choice for a body sent with no content type
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None  # not JSON text: request validation reports it
     if not body:
         return None
     duplicated: set[str] = set()

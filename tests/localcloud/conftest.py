@@ -1,9 +1,10 @@
 """Fixtures of the local cloud's tests.
 
 * ``echo_cloud``: the test template (``fixtures/echo``) running in this process, on free ports;
-* ``dev_process`` / ``stack_config``: ``python -m localcloud dev`` on the project's template as a
-  subprocess, driven only through its config.json -- or, with ``E2E_CONFIG_URL`` set, a deployed
-  stack's config.json instead (the end-to-end tests then run against AWS unchanged).
+* ``start_dev`` / ``stop_dev``: ``python -m localcloud dev`` on the project's template as a
+  subprocess, driven only through its config.json. The session's shared one (``dev_process``,
+  ``stack_config``, or a deployed stack's config.json with ``E2E_CONFIG_URL``) is in
+  ``tests/conftest.py``, for every test folder that drives the stack over HTTP.
 
 Every process and server is stopped by a finalizer; every wait is bounded.
 """
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from localcloud.cloud import LocalCloud, Ports
 from localcloud.template import load_template
@@ -96,8 +96,16 @@ class DevProcess:
         return self.log.read_text(errors="replace")
 
 
+#: what ``make dev`` passes (its LOCAL_PARAMETERS): the project's template runs with its edge
+MAKE_DEV_PARAMETERS = ("--parameter-overrides", "DeployEdge=true")
+
+
 def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevProcess:
-    """Starts ``python -m localcloud dev`` on free ports and waits (bounded) for its ready file."""
+    """Starts ``python -m localcloud dev`` on free ports and waits (bounded) for its ready file.
+
+    The project's template starts as ``make dev`` starts it (edge included); ``extra`` may add
+    ``--parameter-overrides`` of its own (they add to, or override, these).
+    """
     ready = tmp / "ready.json"
     log = tmp / "dev.log"
     command = [
@@ -111,7 +119,11 @@ def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevProces
         "0",
         "--aws-port",
         "0",
+        "--edge-port",
+        "0",
     ]
+    if template is None:
+        command += MAKE_DEV_PARAMETERS
     command += ["--ready-file", str(ready), "--template", str(template or REPO / "template.yaml"), *extra]
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
@@ -138,28 +150,3 @@ def stop_dev(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
             process.kill()
             process.wait(5)
     return int(process.returncode)
-
-
-@pytest.fixture(scope="session")
-def dev_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
-    if E2E_CONFIG_URL:
-        pytest.skip("runs against the local cloud only (E2E_CONFIG_URL is set)")
-    tmp = tmp_path_factory.mktemp("dev")
-    dev = start_dev(tmp)
-    try:
-        yield dev
-    finally:
-        stop_dev(dev.process)
-
-
-@pytest.fixture(scope="session")
-def stack_config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """config.json of the stack under test: the local cloud, or ``E2E_CONFIG_URL``."""
-    if E2E_CONFIG_URL:
-        response = requests.get(E2E_CONFIG_URL, timeout=10)
-        response.raise_for_status()
-        return dict(response.json())
-    dev: DevProcess = request.getfixturevalue("dev_process")
-    response = requests.get(f"{dev.web_url}/config.json", timeout=10)
-    response.raise_for_status()
-    return dict(response.json())

@@ -68,6 +68,19 @@ def test_port_in_use_is_one_line_and_exit_code_2() -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_edge_port_in_use_is_the_same_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = ["--web-port", "0", "--api-port", "0", "--aws-port", "0", "--edge-port", str(port)]
+        result = run("dev", *ports, "--parameter-overrides", "DeployEdge=true", timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"localcloud: 127.0.0.1:{port} is already in use: stop what uses it or pass --edge-port PORT"
+    )
+
+
 def test_bad_template_is_exit_code_2(tmp_path: Path) -> None:
     broken = tmp_path / "template.yaml"
     broken.write_text("Resources: [unclosed\n")
@@ -108,10 +121,17 @@ def test_persist_and_seed_survive_a_restart(tmp_path: Path) -> None:
     finally:
         assert stop_dev(first.process) == 0
     assert "seeded" in first.output() and "saved AWS state" in first.output()
+    assert "custom resource VersionMappingSeed: Create -> SUCCESS" in first.output()
     second = start_dev(tmp_path / "two", "--persist", str(data))
     try:
         assert second.config["cognito"]["userPoolId"] == pool_id
         assert requests.get(f"{second.config['apiUrl']}/pets/kept", timeout=30).json()["name"] == "Kept"
+        # the custom resource's properties are unchanged: no request, as on CloudFormation; its rows remain
+        assert "custom resource VersionMappingSeed" not in second.output()
+        through_edge = requests.get(
+            f"{second.config['edgeUrl']}/pets/kept", headers={"APIVER": "v1"}, timeout=30
+        )
+        assert through_edge.status_code == 200 and through_edge.json()["name"] == "Kept"
         again = run("token", "--config-url", f"{second.web_url}/config.json")  # the same user signs in again
         assert again.returncode == 0 and again.stdout.count(".") == 2
     finally:

@@ -3,53 +3,26 @@
 Runs against ``python -m localcloud dev`` on the project's template, or -- with
 ``E2E_CONFIG_URL=https://.../config.json`` -- against a deployed stack, unchanged: Cognito is
 reached with boto3 at ``cognito.endpointUrl`` (absent for AWS), users are confirmed with
-AdminConfirmSignUp (the caller's credentials on AWS), tokens are forged with keys generated here.
+AdminConfirmSignUp (the caller's credentials on AWS). Attacks on the authorizer are in
+``tests/security/test_token_attacks.py``; the client helpers are ``tests/stack_client.py``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.stack_client import TIMEOUT, cognito_client, sign_up_and_in, unique
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "E2e-passw0rd-" + uuid.uuid4().hex[:6]
 ALLOWED_ORIGIN = os.environ.get("E2E_ALLOWED_ORIGIN", "http://127.0.0.1:3000")
-TIMEOUT = 15
-
-
-def cognito_client(config: dict[str, Any]) -> Any:
-    cognito = config["cognito"]
-    if cognito.get("endpointUrl"):
-        return boto3.client(
-            "cognito-idp",
-            endpoint_url=cognito["endpointUrl"],
-            region_name=cognito["region"],
-            aws_access_key_id="e2e",
-            aws_secret_access_key="e2e",
-        )
-    return boto3.client("cognito-idp", region_name=cognito["region"])
-
-
-def sign_up_and_in(cognito: Any, pool_id: str, client_id: str, email: str) -> dict[str, Any]:
-    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
-    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
-    response = cognito.initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )
-    return dict(response["AuthenticationResult"])
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +42,6 @@ def tokens(stack_config: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def auth(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['AccessToken']}"}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def test_config_json(stack_config: dict[str, Any]) -> None:
@@ -196,125 +165,14 @@ def test_comment_idempotency_key(api: str, auth: dict[str, str]) -> None:
     assert len(requests.get(f"{api}/comments/{page_id}", timeout=TIMEOUT).json()["items"]) == 1
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("PUT", "/pets/x"),
-        ("DELETE", "/pets/x"),
-        ("PUT", "/foods/x"),
-        ("DELETE", "/foods/x"),
-        ("POST", "/comments"),
-    ],
-)
-def test_writes_need_a_token(api: str, method: str, path: str) -> None:
-    response = requests.request(method, api + path, json={}, timeout=TIMEOUT)
-    assert response.status_code == 401
-    assert response.json() == {"message": "Unauthorized"}
-
-
 def test_unknown_route(api: str) -> None:
     response = requests.get(f"{api}/nothing/here", timeout=TIMEOUT)
     assert response.status_code == 404
     assert "message" in response.json()
 
 
-# ---------------------------------------------------------------------- rejected tokens
-@pytest.fixture(scope="module")
-def forged(tokens: dict[str, Any]) -> dict[str, str]:
-    """Tokens made here: our own keys (one with the pool's kid), alg none, HS256."""
-    claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
-    kid = jwt.get_unverified_header(tokens["AccessToken"]).get("kid", "")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-    header, _payload, signature = tokens["AccessToken"].split(".")
-    return {
-        "expired": jwt.encode(
-            {**claims, "iat": now - 7200, "exp": now - 3600}, key, "RS256", headers={"kid": kid}
-        ),
-        "other key, same kid": jwt.encode(claims, key, "RS256", headers={"kid": kid}),
-        "wrong issuer": jwt.encode(
-            {**claims, "iss": claims["iss"] + "x"}, key, "RS256", headers={"kid": kid}
-        ),
-        "alg none": jwt.encode(claims, None, "none", headers={"kid": kid}),
-        "hs256": jwt.encode(claims, "a-secret-anyone-could-know-0123456789", "HS256", headers={"kid": kid}),
-        "tampered": ".".join(
-            [
-                header,
-                jwt.utils.base64url_encode(json.dumps({**claims, "sub": "admin"}).encode()).decode(),
-                signature,
-            ]
-        ),
-    }
-
-
-@pytest.fixture(scope="module")
-def other_tokens(stack_config: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """Real tokens with valid signatures: another app client of the pool, and another pool."""
-    cognito = cognito_client(stack_config)
-    pool_id = stack_config["cognito"]["userPoolId"]
-    other_client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=unique("e2e-other"),
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    other_pool = cognito.create_user_pool(PoolName=unique("e2e-other"), UsernameAttributes=["email"])[
-        "UserPool"
-    ]["Id"]
-    other_pool_client = cognito.create_user_pool_client(
-        UserPoolId=other_pool,
-        ClientName="e2e",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    try:
-        yield {
-            "wrong client": sign_up_and_in(cognito, pool_id, other_client, f"{unique('c')}@example.com")[
-                "AccessToken"
-            ],
-            "wrong pool": sign_up_and_in(
-                cognito, other_pool, other_pool_client, f"{unique('p')}@example.com"
-            )["AccessToken"],
-        }
-    finally:
-        cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=other_client)
-        cognito.delete_user_pool(UserPoolId=other_pool)
-
-
-@pytest.mark.parametrize("value", ["", "garbled", "a.b.c", "Bearer "])
-def test_missing_or_garbled_tokens_are_401(api: str, value: str) -> None:
-    response = requests.put(
-        f"{api}/pets/x", json=ITEMS["pets"], headers={"Authorization": value}, timeout=TIMEOUT
-    )
-    assert response.status_code == 401
-    assert response.json() == {"message": "Unauthorized"}
-
-
-@pytest.mark.parametrize(
-    "kind", ["expired", "other key, same kid", "wrong issuer", "alg none", "hs256", "tampered"]
-)
-def test_forged_tokens_are_401(api: str, forged: dict[str, str], kind: str) -> None:
-    headers = {"Authorization": f"Bearer {forged[kind]}"}
-    response = requests.put(
-        f"{api}/pets/{unique('forged')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
-    )
-    assert response.status_code == 401, kind
-    assert "www-authenticate" in response.headers
-
-
-@pytest.mark.parametrize("kind", ["wrong client", "wrong pool"])
-def test_real_tokens_for_someone_else_are_401(api: str, other_tokens: dict[str, str], kind: str) -> None:
-    headers = {"Authorization": f"Bearer {other_tokens[kind]}"}
-    response = requests.put(
-        f"{api}/pets/{unique('other')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
-    )
-    assert response.status_code == 401, kind
-
-
-def test_id_token_is_accepted_like_api_gateway_does(api: str, tokens: dict[str, Any]) -> None:
-    headers = {"Authorization": tokens["IdToken"]}
-    response = requests.put(
-        f"{api}/pets/{unique('id')}", json=ITEMS["pets"], headers=headers, timeout=TIMEOUT
-    )
-    assert response.status_code == 201, response.text
+# Rejected tokens (forged, expired, another client's or pool's...) and the ID token that API
+# Gateway accepts: tests/security/test_token_attacks.py, one table over HTTP.
 
 
 # ---------------------------------------------------------------------- CORS

@@ -184,7 +184,8 @@ def test_web_server_serves_config_json(echo_cloud: EchoCloud) -> None:
     assert echo_cloud.cloud.web_server is not None
     config = requests.get(f"{echo_cloud.cloud.web_url}/config.json", timeout=10).json()
     assert config == echo_cloud.config
-    assert set(config) == {"region", "apiUrl", "apis", "edgeUrl", "cognito", "awsEndpointUrl"}
+    deployed_keys = {"region", "apiUrl", "apis", "edgeUrl", "cognito", "awsEndpointUrl"}
+    assert set(config) == deployed_keys | {"localConfirmUrl"}  # the local-only confirm action
     assert set(config["cognito"]) == {"region", "userPoolId", "userPoolClientId", "endpointUrl"}
     assert config["cognito"]["userPoolId"] == echo_cloud.cloud.stack.physical["Users"].ref  # type: ignore[union-attr]
     assert requests.get(f"{echo_cloud.cloud.web_url}/", timeout=10).status_code == 200

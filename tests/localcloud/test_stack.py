@@ -114,13 +114,34 @@ def test_routes_and_stages(echo_cloud: EchoCloud) -> None:
 
 def test_unsupported_features_are_reported_by_name(echo_cloud: EchoCloud) -> None:
     warnings = echo_cloud.cloud.stack.warnings  # type: ignore[union-attr]
-    assert "Queue: resource type AWS::SQS::Queue is not emulated locally" in warnings
+    assert "Topic: resource type AWS::SNS::Topic is not emulated locally" in warnings
     assert "EchoFunction: event Nightly (Type Schedule) is not emulated locally" in warnings
 
 
-@pytest.mark.parametrize("template_path", [REPO / "template.yaml", ECHO_TEMPLATE], ids=["project", "echo"])
-def test_every_resource_type_is_handled_or_reported(template_path: Path, echo_cloud: EchoCloud) -> None:
-    template = load_template(template_path, stack_name="coverage-check")
+def test_an_sqs_queue_is_a_real_queue(echo_cloud: EchoCloud) -> None:
+    """Dead letters and failure events land in queues: they exist locally and can be read."""
+    physical = echo_cloud.cloud.stack.physical["Queue"]  # type: ignore[union-attr]
+    sqs = echo_cloud.client("sqs")
+    assert sqs.get_queue_url(QueueName="echo-test-queue")["QueueUrl"] == physical.ref
+    assert physical.attributes["Arn"] == "arn:aws:sqs:us-east-1:123456789012:echo-test-queue"
+    sqs.send_message(QueueUrl=physical.ref, MessageBody="failed")
+    assert sqs.receive_message(QueueUrl=physical.ref)["Messages"][0]["Body"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("template_path", "overrides"),
+    [
+        (REPO / "template.yaml", {}),
+        # the edge: a CloudFront distribution, a Lambda@Edge function, a custom resource
+        (REPO / "template.yaml", {"DeployEdge": "true"}),
+        (ECHO_TEMPLATE, {}),
+    ],
+    ids=["project", "project-with-edge", "echo"],
+)
+def test_every_resource_type_is_handled_or_reported(
+    template_path: Path, overrides: dict[str, str], echo_cloud: EchoCloud
+) -> None:
+    template = load_template(template_path, overrides, stack_name="coverage-check")
     assert echo_cloud.cloud.backend is not None
     stack = deploy(template, echo_cloud.cloud.backend.client, echo_cloud.cloud.backend.url)
     for logical_id, resource in template.resources.items():
@@ -131,8 +152,9 @@ def test_every_resource_type_is_handled_or_reported(template_path: Path, echo_cl
             assert logical_id in stack.physical
 
 
-def test_project_template_runs_whole(echo_cloud: EchoCloud) -> None:
-    template = load_template(REPO / "template.yaml", stack_name="project-check")
+@pytest.mark.parametrize("deploy_edge", ["false", "true"])
+def test_project_template_runs_whole(echo_cloud: EchoCloud, deploy_edge: str) -> None:
+    template = load_template(REPO / "template.yaml", {"DeployEdge": deploy_edge}, stack_name="project-check")
     assert echo_cloud.cloud.backend is not None
     stack = deploy(template, echo_cloud.cloud.backend.client, echo_cloud.cloud.backend.url)
     assert [

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from store_common.config import IdempotentTableSettings
+from store_common.dynamo import dynamodb_client
 from store_common.errors import Unauthenticated
 from store_common.http import (
     create_app,
@@ -34,13 +35,16 @@ from comments.logic import Comments
 from comments.models import Author, Comment, CommentIn
 
 settings = IdempotentTableSettings.from_environment()
-comments = Comments(DynamoCommentTable(settings.table_name))
+dynamodb = dynamodb_client()  # one client for the comments and the idempotency records
+comments = Comments(DynamoCommentTable(settings.table_name, dynamodb))
 idempotency = IdempotencyConfig(
     event_key_jmespath="[authorId, idempotencyKey]",
     payload_validation_jmespath="[pageId, message]",
     expires_after_seconds=24 * 3600,
 )
-idempotency_store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+idempotency_store = DynamoDBPersistenceLayer(
+    table_name=settings.idempotency_table_name, boto3_client=dynamodb
+)
 
 app = create_app()
 
@@ -90,7 +94,7 @@ def post_once(request: dict[str, Any]) -> dict[str, Any]:
     tags=["Comments"],
     responses={
         **ok_response(Comment, "Created", status=201),
-        **error_responses(400, 409, 413),
+        **error_responses(400, 409, 413, 415),
     },
 )
 def post_comment(

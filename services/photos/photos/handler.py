@@ -8,6 +8,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from store_common.dynamo import dynamodb_client
 from store_common.http import (
     create_app,
     error_responses,
@@ -26,9 +27,10 @@ from photos.models import Photo, UploadRequest, UploadTicket
 from photos.settings import ApiSettings
 
 settings = ApiSettings.from_environment()
+dynamodb = dynamodb_client()  # one client for both tables
 photos = Photos(
-    DynamoPhotoTable(settings.table_name),
-    DynamoPetDirectory(settings.pets_table_name),
+    DynamoPhotoTable(settings.table_name, dynamodb),
+    DynamoPetDirectory(settings.pets_table_name, dynamodb),
     S3PhotoStorage(settings.uploads_bucket, settings.distribution_bucket),
     max_upload_bytes=settings.max_upload_bytes,
 )
@@ -48,7 +50,7 @@ app = create_app()
     tags=["Photos"],
     responses={
         **ok_response(UploadTicket, "Created", status=201),
-        **error_responses(400, 404, 413),
+        **error_responses(400, 404, 413, 415),
     },
 )
 def request_upload(petId: IdParam, body: Annotated[UploadRequest, Body()]) -> Response[UploadTicket]:

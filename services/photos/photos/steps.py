@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import (
     ClientError,
@@ -26,6 +26,7 @@ from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
 from pydantic import BaseModel
 from store_common.catalogue import utc_now
 from store_common.config import TableSettings
+from store_common.tracing import new_tracer
 
 from photos import pipeline
 from photos.dal import DynamoPhotoTable, S3Objects
@@ -33,7 +34,7 @@ from photos.imaging import InvalidImage
 from photos.settings import ResizeSettings, ValidateSettings
 
 logger = Logger()
-tracer = Tracer()
+tracer = new_tracer()  # the X-Ray SDK only where it traces (see store_common.tracing)
 
 StepHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
