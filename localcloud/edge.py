@@ -39,11 +39,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from localcloud.cloudfront import Association, Behavior, DistributionSpec, Origin
-from localcloud.functions import InvocationResult
+from localcloud.functions import Invoker
+from localcloud.servers import BodyTooLargeError, MalformedRequestError, read_request
 
 __all__ = [
     "EdgeResponse",
@@ -79,10 +80,6 @@ HOP_BY_HOP = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REPLACED_RESPONSE_HEADERS = frozenset({"content-length", "via", "server", "date"})
-
-
-class Invoker(Protocol):
-    def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> InvocationResult: ...
 
 
 class LambdaValidationError(ValueError):
@@ -334,11 +331,18 @@ class EdgeServer:
         started = time.perf_counter()
         request_id = new_request_id()
         note: list[str] = []
-        viewer = _viewer_from_environ(environ)
-        if viewer is None:
+        try:
+            raw = read_request(environ, MAX_BODY_BYTES)
+        except MalformedRequestError:
+            response = EdgeResponse.message(400, "Bad Request", "Error from cloudfront")
+            response.headers.append(("Connection", "close"))  # no body can be read
+        except BodyTooLargeError:
             response = EdgeResponse.message(413, "Request Entity Too Large", "Error from cloudfront")
             response.headers.append(("Connection", "close"))  # the body was not read
         else:
+            viewer = ViewerRequest(
+                raw.method, raw.raw_path, raw.raw_query, raw.headers, raw.body, raw.source_ip
+            )
             response = self.handle(viewer, request_id, note)
         headers = [
             *response.headers,
@@ -522,39 +526,3 @@ def _origin_headers(
                 continue
             pairs.extend((entry.get("key") or _display_name(name), entry["value"]) for entry in entries)
     return pairs
-
-
-def _viewer_from_environ(environ: dict[str, Any]) -> ViewerRequest | None:
-    """The viewer's request; None when its body is over :data:`MAX_BODY_BYTES`."""
-    headers: list[tuple[str, str]] = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers.append((key[5:].replace("_", "-").lower(), str(value)))
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers.append((key.replace("_", "-").lower(), str(environ[key])))
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    if length > MAX_BODY_BYTES:
-        return None
-    stream = environ["wsgi.input"]
-    if length:
-        body = stream.read(length)
-    elif environ.get("wsgi.input_terminated"):
-        body = stream.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            return None
-    else:
-        body = b""
-    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
-    path, _, query = str(raw_uri).partition("?")
-    return ViewerRequest(
-        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
-        uri=path or "/",
-        querystring=query or str(environ.get("QUERY_STRING", "")),
-        headers=headers,
-        body=body,
-        client_ip=str(environ.get("REMOTE_ADDR", "127.0.0.1")),
-    )

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from localcloud import lambda_worker
 
@@ -85,6 +85,12 @@ class InvocationResult:
     #: set when this invocation had to start a worker (a cold start)
     init_ms: float | None = None
     request_id: str = ""
+
+
+class Invoker(Protocol):
+    """What the gateway and the edge call a function through (:class:`FunctionHost` locally)."""
+
+    def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> InvocationResult: ...
 
 
 def worker_environment(spec: FunctionSpec, aws_endpoint_url: str, region: str) -> dict[str, str]:

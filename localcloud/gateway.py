@@ -15,8 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any
 
 from localcloud.authorizer import JwtAuthorizer
 from localcloud.events_v2 import (
@@ -27,17 +26,14 @@ from localcloud.events_v2 import (
     map_response,
     query_parameters,
 )
-from localcloud.functions import InvocationResult
+from localcloud.functions import Invoker
 from localcloud.routes import ApiSpec, RouteTable
+from localcloud.servers import BodyTooLargeError, MalformedRequestError, read_request
 
 __all__ = ["MAX_PAYLOAD_BYTES", "Gateway"]
 
 #: HTTP API's payload limit
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
-
-
-class Invoker(Protocol):
-    def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> InvocationResult: ...
 
 
 def new_request_id() -> str:
@@ -69,16 +65,15 @@ class Gateway:
         path = environ.get("PATH_INFO", "")
         try:
             request = _request_from_environ(environ)
-        except _MalformedRequestError:
+        except MalformedRequestError:
             # No body can be read: close the connection rather than parse it as the next request.
             response = GatewayResponse.message(400, "Bad Request", [("connection", "close")])
+        except BodyTooLargeError:
+            # The body was not read: close the connection rather than parse it as the next request.
+            response = GatewayResponse.message(413, "Request Entity Too Large", [("connection", "close")])
         else:
-            if request is None:
-                # The body was not read: close the connection rather than parse it as the next request.
-                response = GatewayResponse.message(413, "Request Entity Too Large", [("connection", "close")])
-            else:
-                response = self.handle(request, request_id, note)
-                path = request.raw_path
+            response = self.handle(request, request_id, note)
+            path = request.raw_path
         headers = [
             *response.headers,
             ("apigw-requestid", request_id),
@@ -163,50 +158,21 @@ class Gateway:
         return response
 
 
-class _MalformedRequestError(ValueError):
-    """The request cannot be read as HTTP (API Gateway answers 400 before anything else)."""
-
-
-def _request_from_environ(environ: dict[str, Any]) -> HttpRequest | None:
-    """The request as API Gateway sees it; None when the body is over the payload limit."""
-    headers: dict[str, str] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-").lower()] = value
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.replace("_", "-").lower()] = environ[key]
-    declared = str(environ.get("CONTENT_LENGTH") or "0").strip()
-    if not declared.isdigit():  # "abc", "-5": not a length (found by probing the gateway)
-        raise _MalformedRequestError(f"Content-Length {declared!r}")
-    length = int(declared)
-    if length > MAX_PAYLOAD_BYTES:
-        return None
-    stream = environ["wsgi.input"]
-    if length:
-        body = stream.read(length)
-    elif environ.get("wsgi.input_terminated"):
-        body = stream.read(MAX_PAYLOAD_BYTES + 1)
-        if len(body) > MAX_PAYLOAD_BYTES:
-            return None
-    else:
-        body = b""
-    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
-    raw_path, _, raw_query = str(raw_uri).partition("?")
-    if not raw_query:
-        raw_query = environ.get("QUERY_STRING", "")
-    source_ip = str(environ.get("REMOTE_ADDR", "127.0.0.1"))
+def _request_from_environ(environ: dict[str, Any]) -> HttpRequest:
+    """The request as API Gateway sees it, with the headers it adds."""
+    raw = read_request(environ, MAX_PAYLOAD_BYTES)
+    headers = dict(raw.headers)
     forwarded = headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = f"{forwarded}, {source_ip}" if forwarded else source_ip
+    headers["x-forwarded-for"] = f"{forwarded}, {raw.source_ip}" if forwarded else raw.source_ip
     headers.setdefault("x-forwarded-port", str(environ.get("SERVER_PORT", "")))
     headers.setdefault("x-forwarded-proto", str(environ.get("wsgi.url_scheme", "http")))
     headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
     return HttpRequest(
-        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
-        raw_path=raw_path or "/",
-        raw_query=raw_query,
+        method=raw.method,
+        raw_path=raw.raw_path,
+        raw_query=raw.raw_query,
         headers=headers,
-        body=body,
-        source_ip=source_ip,
-        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+        body=raw.body,
+        source_ip=raw.source_ip,
+        protocol=raw.protocol,
     )

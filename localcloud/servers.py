@@ -16,23 +16,90 @@ import io
 import socket
 import threading
 import traceback
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 __all__ = [
+    "BodyTooLargeError",
     "KeepAliveMixin",
     "KeepAliveRequestHandler",
+    "MalformedRequestError",
     "PortInUseError",
     "QuietRequestHandler",
+    "RawRequest",
     "ServerThread",
     "bind",
+    "read_request",
 ]
 
 #: request bodies up to this size are read whole before the application runs (see KeepAliveMixin)
 MAX_BUFFERED_BODY_BYTES = 16 * 1024 * 1024
 #: a kept-alive connection with no request for this long is closed
 IDLE_TIMEOUT_SECONDS = 30.0
+
+
+class MalformedRequestError(ValueError):
+    """The request cannot be read as HTTP (a bad Content-Length): answer 400 and close."""
+
+
+class BodyTooLargeError(ValueError):
+    """The body is over the server's limit and was not read: answer 413 and close."""
+
+
+@dataclass
+class RawRequest:
+    """A request as it came off the wire, before any AWS service's view of it."""
+
+    method: str
+    #: the path as received (still percent-encoded) and the query string
+    raw_path: str
+    raw_query: str
+    #: (lowercase name, value), in the order received
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+    protocol: str
+
+
+def read_request(environ: dict[str, Any], max_body_bytes: int) -> RawRequest:
+    """Read a WSGI request whole; raises :class:`MalformedRequestError` or :class:`BodyTooLargeError`."""
+    headers = [
+        (key[5:].replace("_", "-").lower(), str(value))
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers.append((key.replace("_", "-").lower(), str(environ[key])))
+    declared = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    if not declared.isdigit():  # "abc", "-5": not a length (found by probing the gateway)
+        raise MalformedRequestError(f"Content-Length {declared!r}")
+    length = int(declared)
+    if length > max_body_bytes:
+        raise BodyTooLargeError(f"Content-Length {length}")
+    stream = environ["wsgi.input"]
+    if length:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read(max_body_bytes + 1)
+        if len(body) > max_body_bytes:
+            raise BodyTooLargeError("chunked body")
+    else:
+        body = b""
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
+    raw_path, _, raw_query = str(raw_uri).partition("?")
+    return RawRequest(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        raw_path=raw_path or "/",
+        raw_query=raw_query or str(environ.get("QUERY_STRING", "")),
+        headers=headers,
+        body=body,
+        source_ip=str(environ.get("REMOTE_ADDR", "127.0.0.1")),
+        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+    )
 
 
 class PortInUseError(OSError):
