@@ -12,14 +12,27 @@ ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
-class Page(BaseModel, Generic[ItemT]):
+class BuiltOnFirstUse(BaseModel):
+    """Base of a model that only some requests need: its validator is built when first used.
+
+    A cold start then builds only what its request uses (``defer_build``): a request body model
+    waits for the first write, a page for the first list, the error body for the OpenAPI document.
+    A model every route returns stays an ordinary ``BaseModel``: Powertools validates it through a
+    ``TypeAdapter``, which cannot hand its build to a deferred model, so deferring it would build
+    it twice.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Page(BuiltOnFirstUse, Generic[ItemT]):
     """One page of a list (API v2 shape)."""
 
     items: list[ItemT]
     nextToken: str | None = Field(default=None, description="Pass back as `nextToken` for the next page.")
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(BuiltOnFirstUse):
     """Body of every 4xx and 5xx response."""
 
     message: str
@@ -28,7 +41,7 @@ class ErrorResponse(BaseModel):
     )
 
 
-class ItemIn(BaseModel):
+class ItemIn(BuiltOnFirstUse):
     """Base of a catalogue item's PUT body.
 
     Policy: unknown fields are refused (400 naming them). The server-managed fields may be sent
@@ -43,7 +56,7 @@ class ItemIn(BaseModel):
     updatedAt: str | None = Field(default=None, max_length=40, description="Ignored.")
 
 
-class Item(BaseModel):
+class Item(BaseModel):  # every catalogue route but DELETE returns one: built at import
     """Base of a stored catalogue item."""
 
     id: ResourceId

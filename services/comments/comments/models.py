@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from store_common.models import ResourceId
+from store_common.models import BuiltOnFirstUse, ResourceId
 
 
-class CommentIn(BaseModel):
+class CommentIn(BuiltOnFirstUse):
     """Body of POST /comments. The author comes from the token, never from the body."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -15,12 +15,12 @@ class CommentIn(BaseModel):
     message: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class Author(BaseModel):
+class Author(BuiltOnFirstUse):
     id: str = Field(description="The token's `sub`.")
     name: str
 
 
-class Comment(BaseModel):
+class Comment(BaseModel):  # both routes return comments: built at import
     pageId: ResourceId
     commentId: str
     message: str

@@ -4,6 +4,7 @@ Clients come from boto3's standard configuration (region, credentials, ``AWS_END
 """
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,12 +133,19 @@ class S3PhotoStorage:
     """``logic.PhotoStorage``: presigned forms for the uploads bucket, URLs for the distribution bucket.
 
     Presigning is local computation (no request to S3); the URLs carry the function's permissions.
+    The S3 client is created once, by the first request that presigns: listing a pet with no READY
+    photo needs none, and S3 is the largest service model botocore loads.
     """
 
     def __init__(self, uploads_bucket: str, distribution_bucket: str, client: Any | None = None) -> None:
         self.uploads_bucket = uploads_bucket
         self.distribution_bucket = distribution_bucket
-        self.client = client or s3_client()
+        if client is not None:
+            self.client = client
+
+    @cached_property
+    def client(self) -> Any:
+        return s3_client()
 
     def upload_form(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
         form: dict[str, Any] = self.client.generate_presigned_post(

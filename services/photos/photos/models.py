@@ -2,13 +2,16 @@
 
 Step Functions carries only these small JSON documents from step to step (keys, sizes, dimensions),
 never image bytes: a state is limited to 256 KB.
+
+The API function and the pipeline's steps share this module, and each uses a few of its models:
+all but the stored record (which every API route and step reads or writes) are built on first use.
 """
 
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from store_common.models import ResourceId
+from store_common.models import BuiltOnFirstUse, ResourceId
 
 PHOTO_ID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -20,7 +23,7 @@ UploadContentType = Literal["image/jpeg", "image/png", "image/webp"]
 # ---------------------------------------------------------------------- API
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(BuiltOnFirstUse):
     """Body of POST /pets/{petId}/photos."""
 
     model_config = ConfigDict(extra="forbid")
@@ -30,14 +33,14 @@ class UploadRequest(BaseModel):
     )
 
 
-class UploadForm(BaseModel):
+class UploadForm(BuiltOnFirstUse):
     url: str = Field(description="POST a multipart/form-data request here.")
     fields: dict[str, str] = Field(
         description="Send every one of these as a form field, then the file as the last field, `file`."
     )
 
 
-class UploadTicket(BaseModel):
+class UploadTicket(BuiltOnFirstUse):
     """A presigned S3 upload for one photo: where and how to send the file."""
 
     photoId: PhotoId
@@ -46,14 +49,14 @@ class UploadTicket(BaseModel):
     maxBytes: int = Field(description="Largest file the form accepts.")
 
 
-class Rendition(BaseModel):
+class Rendition(BuiltOnFirstUse):
     width: int
     height: int
     contentType: str
     url: str = Field(description="A presigned GET URL, valid for an hour.")
 
 
-class Photo(BaseModel):
+class Photo(BuiltOnFirstUse):
     photoId: PhotoId
     status: PhotoStatus = Field(description="PENDING until processed, then READY or FAILED.")
     reason: str | None = Field(default=None, description="Why the photo FAILED, for the user.")
@@ -94,21 +97,21 @@ class PhotoRecord(BaseModel):
 # ---------------------------------------------------------------------- pipeline state
 
 
-class _S3Bucket(BaseModel):
+class _S3Bucket(BuiltOnFirstUse):
     name: str = Field(min_length=1)
 
 
-class _S3Object(BaseModel):
+class _S3Object(BuiltOnFirstUse):
     key: str = Field(min_length=1, max_length=1024)
     size: int | None = Field(default=None, ge=0)
 
 
-class _ObjectCreatedDetail(BaseModel):
+class _ObjectCreatedDetail(BuiltOnFirstUse):
     bucket: _S3Bucket
     object_: _S3Object = Field(alias="object")
 
 
-class ObjectCreatedEvent(BaseModel):
+class ObjectCreatedEvent(BuiltOnFirstUse):
     """The S3 "Object Created" event EventBridge starts the pipeline with (only what is used)."""
 
     detail: _ObjectCreatedDetail
@@ -122,7 +125,7 @@ class ObjectCreatedEvent(BaseModel):
         return self.detail.object_.key
 
 
-class PhotoRef(BaseModel):
+class PhotoRef(BuiltOnFirstUse):
     petId: ResourceId
     photoId: PhotoId
 
@@ -154,7 +157,7 @@ class PublishedPhoto(PhotoRef):
     renditions: int
 
 
-class FailureRecorded(BaseModel):
+class FailureRecorded(BuiltOnFirstUse):
     """Output of the record-failure step: which photo was marked FAILED, if any could be."""
 
     petId: str | None = None

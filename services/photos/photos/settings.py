@@ -27,7 +27,8 @@ class ApiSettings(TableSettings):
 
 
 class _StepSettings(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    # Built when a step reads them: the API function imports this module too and never does.
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environment(cls) -> Self:
