@@ -1,8 +1,9 @@
 """Types shared by the services' models."""
 
+import re
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -10,6 +11,28 @@ ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """An id used in paths and keys: ASCII letters, digits, ``_`` and ``-``, 1 to 64 characters."""
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _single_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (line breaks and tabs included)")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL_BUT_LINE_BREAKS.search(value):
+        raise ValueError("must not contain control characters other than line breaks and tabs")
+    return value
+
+
+SingleLine = Annotated[str, AfterValidator(_single_line)]
+"""Text on one line (names): any character but control characters. Add a ``Field`` for lengths."""
+
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+"""Free text (comments): line breaks and tabs allowed, other control characters not."""
 
 
 class BuiltOnFirstUse(BaseModel):

@@ -140,6 +140,9 @@ def test_a_path_that_cannot_be_a_route_is_a_json_404(api: str, auth: dict[str, s
         (b'{"name": "Rex", "species": "dog", "priceCents": 1e400}', "priceCents"),
         (b'{"name": "Rex", "species": "dog", "priceCents": NaN}', "priceCents"),
         (b'{"name": "\\ud800", "species": "dog", "priceCents": 1}', "name"),
+        (b'{"name": "Re\\u0000x", "species": "dog", "priceCents": 1}', "control characters"),
+        (b'{"name": "Rex", "species": "dog\\nfish", "priceCents": 1}', "control characters"),
+        (b'{"name": "Rex", "species": "dog", "breed": "\\u001b[31m", "priceCents": 1}', "breed"),
         (b'\xff\xfe{"name": 1}', "body"),
         (b'"a string"', "body"),
         (b"null", "body"),
@@ -154,6 +157,23 @@ def test_hostile_json_is_400_and_changes_nothing(
     )
     assert expected in refused(response, 400)
     unchanged(pet)
+
+
+def test_a_comment_keeps_line_breaks_but_not_other_control_characters(api: str, auth: dict[str, str]) -> None:
+    page = unique("control")
+    refused_post = requests.post(
+        f"{api}/comments", json={"pageId": page, "message": "bell\u0007"}, headers=auth, timeout=TIMEOUT
+    )
+    assert "control characters" in refused(refused_post, 400)
+    assert requests.get(f"{api}/comments/{page}", timeout=TIMEOUT).json()["items"] == []
+    kept = requests.post(
+        f"{api}/comments",
+        json={"pageId": page, "message": "line one\n\tline two"},
+        headers=auth,
+        timeout=TIMEOUT,
+    )
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["message"] == "line one\n\tline two"
 
 
 # ---------------------------------------------------------------------- found by fuzzing

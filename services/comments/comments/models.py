@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from store_common.models import BuiltOnFirstUse, ResourceId
+from store_common.models import BuiltOnFirstUse, MultiLine, ResourceId
 
 
 class CommentIn(BuiltOnFirstUse):
@@ -12,7 +12,7 @@ class CommentIn(BuiltOnFirstUse):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     pageId: ResourceId
-    message: Annotated[str, Field(min_length=1, max_length=2000)]
+    message: Annotated[MultiLine, Field(min_length=1, max_length=2000)]
 
 
 class Author(BuiltOnFirstUse):

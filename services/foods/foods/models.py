@@ -3,14 +3,14 @@
 from typing import Annotated
 
 from pydantic import Field
-from store_common.models import Item, ItemIn
+from store_common.models import Item, ItemIn, SingleLine
 
 
 class FoodIn(ItemIn):
     """Body of PUT /foods/{foodId}."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    species: Annotated[str, Field(min_length=1, max_length=40, description="The animal it is for.")]
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+    species: Annotated[SingleLine, Field(min_length=1, max_length=40, description="The animal it is for.")]
     priceCents: Annotated[int, Field(ge=0, le=100_000_000)]
     weightGrams: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
 

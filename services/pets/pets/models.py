@@ -3,15 +3,15 @@
 from typing import Annotated
 
 from pydantic import Field
-from store_common.models import Item, ItemIn
+from store_common.models import Item, ItemIn, SingleLine
 
 
 class PetIn(ItemIn):
     """Body of PUT /pets/{petId}."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    species: Annotated[str, Field(min_length=1, max_length=40, examples=["dog"])]
-    breed: Annotated[str | None, Field(max_length=60)] = None
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+    species: Annotated[SingleLine, Field(min_length=1, max_length=40, examples=["dog"])]
+    breed: Annotated[SingleLine | None, Field(max_length=60)] = None
     ageMonths: Annotated[int | None, Field(ge=0, le=600)] = None
     priceCents: Annotated[int, Field(ge=0, le=100_000_000)]
 
