@@ -155,19 +155,37 @@ def _placeholder_zip() -> bytes:
 
 
 def _register_with_lambda_service(context: DeployContext, spec: FunctionSpec) -> None:
-    """Creates the function in the backend's Lambda service (with placeholder code).
+    """Creates the function in the backend's Lambda service (with placeholder code), and its
+    ``AutoPublishAlias`` alias on a published version, as SAM does.
 
     Then ``lambda.invoke`` from a handler, Step Functions Task states and EventBridge targets
-    find it; the backend routes those invocations to the local workers (see
-    ``moto_internals.install_local_integrations``).
+    find it, by its ARN or its alias ARN (``!Ref Function.Alias``); the backend routes those
+    invocations to the local workers (see ``moto_internals.install_local_integrations``).
     """
     service = context.client("lambda")
     try:
         service.get_function(FunctionName=spec.function_name)
-        return
     except ClientError as error:
         if _code(error) != "ResourceNotFoundException":
             raise
+        _create_function(context, service, spec)
+    if spec.alias:
+        try:
+            service.get_alias(FunctionName=spec.function_name, Name=spec.alias)
+        except ClientError as error:
+            if _code(error) != "ResourceNotFoundException":
+                raise
+            version = service.publish_version(FunctionName=spec.function_name)["Version"]
+            try:
+                service.create_alias(
+                    FunctionName=spec.function_name, Name=spec.alias, FunctionVersion=version
+                )
+            except ClientError as race:
+                if _code(race) != "ResourceConflictException":
+                    raise
+
+
+def _create_function(context: DeployContext, service: Any, spec: FunctionSpec) -> None:
     iam = context.client("iam")
     role = context.arn("iam", f"role/{_PLACEHOLDER_ROLE}", region="")
     try:

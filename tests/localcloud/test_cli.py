@@ -278,7 +278,7 @@ def function_for_event(template: Template, raw: dict[str, Any], name: str, event
             if resource["Type"] == "AWS::Serverless::StateMachine" and triggered:
                 definition = load_yaml(REPO / properties["DefinitionUri"])
                 first = definition["States"][definition["StartAt"]]["Resource"].strip("${}")
-                target = properties["DefinitionSubstitutions"][first]["Fn::GetAtt"][0]
+                target = properties["DefinitionSubstitutions"][first]["Ref"].split(".")[0]
                 if target in candidates:
                     return str(target)
     return candidates[0] if len(candidates) == 1 else None

@@ -55,8 +55,8 @@ def targets(state: dict[str, Any]) -> list[str]:
 def substituted() -> str:
     definition = ASL_TEXT
     for name, value in MACHINE["DefinitionSubstitutions"].items():
-        function = value["Fn::GetAtt"][0]
-        arn = f"arn:aws:lambda:us-east-1:123456789012:function:petstore-local-{function}"
+        function = value["Ref"].split(".")[0]
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:petstore-local-{function}:live"
         definition = definition.replace("${" + name + "}", arn)
     return definition
 
@@ -128,10 +128,12 @@ def test_task_timeouts_exceed_the_function_timeouts() -> None:
 
 
 def test_every_substitution_is_provided_and_used() -> None:
+    """Each step is invoked by its published alias (``!Ref Function.Alias``), never $LATEST: a
+    canary or a rollback of a step function then applies to the pipeline too."""
     used = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", ASL_TEXT))
     assert used == set(MACHINE["DefinitionSubstitutions"])
     for value in MACHINE["DefinitionSubstitutions"].values():
-        assert value["Fn::GetAtt"][1] == "Arn"
+        assert set(value) == {"Ref"} and value["Ref"].endswith(".Alias"), value
 
 
 def test_each_task_runs_a_step_handler_the_machine_may_invoke() -> None:
@@ -151,7 +153,7 @@ def test_each_task_runs_a_step_handler_the_machine_may_invoke() -> None:
 
 def _function_of(resource: str) -> str:
     (name,) = re.fullmatch(r"\$\{([A-Za-z0-9_]+)\}", resource).groups()  # type: ignore[union-attr]
-    function: str = MACHINE["DefinitionSubstitutions"][name]["Fn::GetAtt"][0]
+    function: str = MACHINE["DefinitionSubstitutions"][name]["Ref"].split(".")[0]
     return function
 
 
