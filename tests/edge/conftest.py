@@ -31,7 +31,7 @@ from versioning import handler  # after the fake credentials are in place
 
 EVENTS = ROOT / "events"
 API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com"
-TABLE_NAME = "petstore-dev-VersionMappingTable-1Q2W3E4R5T6Y"
+TABLE_NAME = "petstore-local-VersionMappingTable"
 SEEDED = {
     "v1": {"version": {"S": "v1"}, "domainName": {"S": API_DOMAIN}, "originPath": {"S": "/v1"}},
     "v2": {"version": {"S": "v2"}, "domainName": {"S": API_DOMAIN}, "originPath": {"S": ""}},

@@ -345,3 +345,6 @@ def test_invoke_each_sample_event(invoked: dict[str, Any], event_file: str) -> N
         assert not str(payload["errorType"]).startswith(("Runtime.", "Sandbox.")), result.stderr
     elif isinstance(event, dict) and "routeKey" in event:
         assert payload["statusCode"] < 500, result.stderr
+    elif isinstance(event, dict) and "cf" in (event.get("Records") or [{}])[0]:
+        # the edge reads the local mapping table the event names: forwarded, or refused with a 403
+        assert "uri" in payload or payload["status"] == "403", payload
