@@ -8,6 +8,7 @@ names (``petstore-local-<LogicalId>``) as under ``make dev``, so the ``events/``
 again with the local cloud's resource handlers, so no test writes a table definition of its own.
 """
 
+import copy
 import importlib
 import json
 import os
@@ -16,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from moto import mock_aws  # before any boto3 client exists, so moto intercepts them all
 
 from localcloud import ACCOUNT_ID
@@ -77,6 +79,27 @@ def physical_name(logical_id: str) -> str:
 def function_environment(logical_id: str) -> dict[str, str]:
     """The function's environment variables as the template resolves them."""
     return dict(stack().functions[logical_id].environment)
+
+
+def set_function_environment(logical_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Puts the function's template environment into ``os.environ`` for the test's duration."""
+    for name, value in function_environment(logical_id).items():
+        monkeypatch.setenv(name, value)
+
+
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def invoker(monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Invokes a template function's handler in-process, as Lambda would, with the environment the
+    template gives it; exceptions propagate."""
+
+    def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        set_function_environment(logical_id, monkeypatch)
+        result: dict[str, Any] = lambda_handler(logical_id)(copy.deepcopy(event), LambdaContext())
+        return result
+
+    return call
 
 
 def lambda_handler(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:

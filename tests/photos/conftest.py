@@ -6,9 +6,8 @@ Buckets have the physical names the local cloud gives them, so the ``events/phot
 work unchanged both here and with ``make invoke``.
 """
 
-import copy
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -16,18 +15,10 @@ import pytest
 from moto import mock_aws
 from PIL import Image, ImageDraw
 
-from tests.support import (
-    LambdaContext,
-    create_data_stores,
-    function_environment,
-    lambda_handler,
-    physical_name,
-)
+from tests.support import Invoke, create_data_stores, invoker, physical_name
 
 UPLOADS = physical_name("UploadsBucket")
 DISTRIBUTION = physical_name("DistributionBucket")
-
-Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 @pytest.fixture
@@ -40,14 +31,7 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def invoke(aws: None, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Invoke a template function's handler in-process, as Lambda would; exceptions propagate."""
-
-    def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        for name, value in function_environment(logical_id).items():
-            monkeypatch.setenv(name, value)
-        result: dict[str, Any] = lambda_handler(logical_id)(copy.deepcopy(event), LambdaContext())
-        return result
-
-    return call
+    return invoker(monkeypatch)
 
 
 @pytest.fixture

@@ -4,16 +4,12 @@ Each test gets its own ``mock_aws`` with the template's tables, and each functio
 the environment the template gives it (see ``tests.support``).
 """
 
-import copy
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
 
-from tests.support import LambdaContext, create_data_stores, function_environment, lambda_handler
-
-Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+from tests.support import Invoke, create_data_stores, invoker
 
 
 @pytest.fixture
@@ -26,11 +22,4 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def invoke(aws: None, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Invoke a template function's handler in-process; returns the API Gateway response dict."""
-
-    def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        for name, value in function_environment(logical_id).items():
-            monkeypatch.setenv(name, value)
-        result: dict[str, Any] = lambda_handler(logical_id)(copy.deepcopy(event), LambdaContext())
-        return result
-
-    return call
+    return invoker(monkeypatch)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.support import RESOURCES, ROOT, function_environment, stack
+from tests.support import RESOURCES, ROOT, set_function_environment, stack
 from tools.openapi import build_document, render
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -20,8 +20,7 @@ def template_routes() -> dict[str, set[tuple[str, str]]]:
 
 
 def handler_routes(function: str, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
-    for name, value in function_environment(function).items():
-        monkeypatch.setenv(name, value)
+    set_function_environment(function, monkeypatch)
     module = importlib.import_module(stack().functions[function].handler.rsplit(".", 1)[0])
     paths = module.app.get_openapi_schema().paths or {}
     return {
@@ -71,8 +70,7 @@ def test_every_function_handler_resolves_to_a_callable(
     path = ROOT / properties["CodeUri"] / (module_name.replace(".", "/") + ".py")
     assert path.is_file(), f"{function}: {path} does not exist"
     if function in stack().functions:  # edge functions exist only with DeployEdge=true
-        for name, value in function_environment(function).items():
-            monkeypatch.setenv(name, value)
+        set_function_environment(function, monkeypatch)
     assert callable(getattr(importlib.import_module(module_name), attribute)), function
 
 
