@@ -24,9 +24,17 @@ def encode_token(last_key: Mapping[str, str]) -> str:
 
 
 def decode_token(
-    token: str, key_names: tuple[str, ...], *, sort_key_pattern: str | None = None
+    token: str,
+    key_names: tuple[str, ...],
+    *,
+    sort_key_pattern: str | None = None,
+    partition: tuple[str, str] | None = None,
 ) -> dict[str, str]:
-    """Return the start key encoded in ``token``, or raise ``InvalidInput``."""
+    """Return the start key encoded in ``token``, or raise ``InvalidInput``.
+
+    ``partition`` (value, noun): the list is one partition's (``key_names[0]``), and a token from
+    another partition's list is refused by name ("nextToken belongs to another pet").
+    """
     invalid = InvalidInput("nextToken is invalid; pass back the value from the previous page")
     if len(token) > _MAX_TOKEN_CHARS:
         raise invalid
@@ -43,4 +51,6 @@ def decode_token(
         pattern = sort_key_pattern if (sort_key_pattern and name == key_names[-1]) else ID_PATTERN
         if not re.fullmatch(pattern, value):
             raise invalid
+    if partition is not None and key[key_names[0]] != partition[0]:
+        raise InvalidInput(f"nextToken belongs to another {partition[1]}")
     return key

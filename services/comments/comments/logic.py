@@ -8,7 +8,6 @@ import uuid
 from typing import Any, Protocol
 
 from store_common.catalogue import utc_now
-from store_common.errors import InvalidInput
 from store_common.models import Page
 from store_common.pagination import decode_token, encode_token
 
@@ -47,9 +46,9 @@ class Comments:
     def list(self, page_id: str, limit: int, next_token: str | None) -> Page[Comment]:
         start = None
         if next_token:
-            start = decode_token(next_token, KEY_NAMES, sort_key_pattern=SORT_KEY_PATTERN)
-            if start["pageId"] != page_id:
-                raise InvalidInput("nextToken belongs to another page")
+            start = decode_token(
+                next_token, KEY_NAMES, sort_key_pattern=SORT_KEY_PATTERN, partition=(page_id, "page")
+            )
         items, last_key = self.table.newest_first(page_id, limit, start)
         return Page[Comment](
             items=[Comment.model_validate(i) for i in items],

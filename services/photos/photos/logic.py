@@ -11,7 +11,7 @@ import uuid
 from typing import Any, Protocol
 
 from store_common.catalogue import utc_now
-from store_common.errors import InvalidInput, NotFound
+from store_common.errors import NotFound
 from store_common.models import ID_PATTERN, Page
 from store_common.pagination import decode_token, encode_token
 
@@ -96,9 +96,9 @@ class Photos:
         """A pet's photos, newest first. A pet with no photos (or no such pet) has an empty list."""
         start = None
         if next_token:
-            start = decode_token(next_token, KEY_NAMES, sort_key_pattern=CREATED_AT_PATTERN)
-            if start["petId"] != pet_id:
-                raise InvalidInput("nextToken belongs to another pet")
+            start = decode_token(
+                next_token, KEY_NAMES, sort_key_pattern=CREATED_AT_PATTERN, partition=(pet_id, "pet")
+            )
         items, last_key = self.table.newest_first(pet_id, limit, start)
         return Page[Photo](
             items=[self._photo(PhotoRecord.model_validate(item)) for item in items],
