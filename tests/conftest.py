@@ -40,3 +40,9 @@ def stack_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     response = requests.get(f"{dev.web_url}/config.json", timeout=10)
     response.raise_for_status()
     return dict(response.json())
+
+
+@pytest.fixture(scope="session")
+def api(stack_config: dict[str, Any]) -> str:
+    """The stack's API URL (v2), without a trailing slash."""
+    return str(stack_config["apiUrl"]).rstrip("/")

@@ -26,13 +26,25 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud, Ports
-from localcloud.template import load_template
+from localcloud.template import load_template, load_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ECHO_TEMPLATE = FIXTURES / "echo" / "template.yaml"
 E2E_CONFIG_URL = os.environ.get("E2E_CONFIG_URL")
 START_TIMEOUT_SECONDS = 60
+
+
+def relocatable_project_template() -> dict[str, Any]:
+    """The project's template with its local paths (code, layer, state machine) made absolute, for
+    a changed copy written elsewhere."""
+    raw: dict[str, Any] = load_yaml(REPO / "template.yaml")
+    for resource in raw["Resources"].values():
+        properties = resource.get("Properties") or {}
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = str(REPO / properties[key])
+    return raw
 
 
 @dataclass

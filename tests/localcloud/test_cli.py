@@ -20,7 +20,7 @@ import yaml
 from localcloud.intrinsics import Resolver
 from localcloud.template import Template, load_template, load_yaml
 
-from .conftest import ECHO_TEMPLATE, REPO, DevProcess, start_dev, stop_dev
+from .conftest import ECHO_TEMPLATE, REPO, DevProcess, relocatable_project_template, start_dev, stop_dev
 
 pytestmark = pytest.mark.slow
 EVENTS = sorted((REPO / "events").glob("*.json"))
@@ -140,12 +140,7 @@ def test_persist_and_seed_survive_a_restart(tmp_path: Path) -> None:
 
 def test_a_route_added_to_the_template_works_locally(tmp_path: Path) -> None:
     """Copy of the project's template plus one function and route: reachable with no other change."""
-    raw = load_yaml(REPO / "template.yaml")
-    for resource in raw["Resources"].values():  # the copy lives elsewhere: make local paths absolute
-        properties = resource.get("Properties") or {}
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
-            if isinstance(properties.get(key), str):
-                properties[key] = str(REPO / properties[key])
+    raw = relocatable_project_template()
     code = tmp_path / "hello"
     (code / "hello").mkdir(parents=True)
     (code / "hello" / "__init__.py").write_text("")

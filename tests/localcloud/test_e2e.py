@@ -26,11 +26,6 @@ ALLOWED_ORIGIN = os.environ.get("E2E_ALLOWED_ORIGIN", "http://127.0.0.1:3000")
 
 
 @pytest.fixture(scope="module")
-def api(stack_config: dict[str, Any]) -> str:
-    return str(stack_config["apiUrl"]).rstrip("/")
-
-
-@pytest.fixture(scope="module")
 def tokens(stack_config: dict[str, Any]) -> dict[str, Any]:
     cognito = stack_config["cognito"]
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"

@@ -29,9 +29,8 @@ import requests
 import yaml
 
 from localcloud.cognito_user import sign_in
-from localcloud.template import load_yaml
 
-from .conftest import E2E_CONFIG_URL, REPO, DevProcess, start_dev, stop_dev
+from .conftest import E2E_CONFIG_URL, REPO, DevProcess, relocatable_project_template, start_dev, stop_dev
 
 pytestmark = pytest.mark.slow
 
@@ -177,12 +176,7 @@ def copy_with_short_ttl(tmp: Path) -> Path:
     code = tmp / "edge"
     shutil.copytree(REPO / "services" / "edge", code, ignore=shutil.ignore_patterns("__pycache__"))
     (code / "versioning" / "edge_config.json").write_text(json.dumps({"ttlSeconds": SHORT_TTL_SECONDS}))
-    raw = load_yaml(REPO / "template.yaml")
-    for resource in raw["Resources"].values():  # the copy lives elsewhere: make local paths absolute
-        properties = resource.get("Properties") or {}
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
-            if isinstance(properties.get(key), str):
-                properties[key] = str(REPO / properties[key])
+    raw = relocatable_project_template()
     raw["Resources"]["EdgeVersioningFunction"]["Properties"]["CodeUri"] = str(code)
     path = tmp / "template.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -32,11 +32,6 @@ COUNTER_DEADLINE_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
-def api(stack_config: dict[str, Any]) -> str:
-    return str(stack_config["apiUrl"]).rstrip("/")
-
-
-@pytest.fixture(scope="module")
 def auth(stack_config: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {new_user_tokens(stack_config, 'race')['AccessToken']}"}
 

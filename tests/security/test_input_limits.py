@@ -28,11 +28,6 @@ GATEWAY_LIMIT = 10 * 1024 * 1024  # HTTP API's payload limit (localcloud.gateway
 
 
 @pytest.fixture(scope="module")
-def api(stack_config: dict[str, Any]) -> str:
-    return str(stack_config["apiUrl"]).rstrip("/")
-
-
-@pytest.fixture(scope="module")
 def auth(stack_config: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {new_user_tokens(stack_config, 'limits')['AccessToken']}"}
 

@@ -243,11 +243,6 @@ def put_pet(api: str, authorization: str | None) -> tuple[str, requests.Response
     return url, requests.put(url, json=PET, headers=headers, timeout=TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def api(stack_config: dict[str, Any]) -> str:
-    return str(stack_config["apiUrl"]).rstrip("/")
-
-
 @pytest.mark.parametrize(("case", "make", "reason"), ATTACKS, ids=[case for case, _, _ in ATTACKS])
 def test_attack_is_refused_and_writes_nothing(
     api: str, material: Material, case: str, make: Callable[[Material], str | None], reason: str
