@@ -10,9 +10,6 @@ import json
 import math
 import os
 import platform
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from localcloud.child import DevChild, DevStartError, start_dev, stop_dev
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,19 +171,10 @@ class RssSampler:
 
 
 # ---------------------------------------------------------------------- the local cloud
-@dataclass
-class DevCloud:
-    process: subprocess.Popen[bytes]
-    config: dict[str, Any]
-    config_url: str
-    startup_seconds: float
-    log: Path
-
-
 @contextmanager
 def local_cloud(
     config_url: str | None = None, max_seconds: float = 60.0, extra_args: Sequence[str] = ()
-) -> Iterator[DevCloud | None]:
+) -> Iterator[DevChild | None]:
     """``python -m localcloud dev`` on free ports (stopped at the end), or None with ``config_url``.
 
     Yields None when ``config_url`` is given: the caller uses that running local cloud.
@@ -193,27 +183,11 @@ def local_cloud(
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="bench-dev-") as workdir:
-        ready = Path(workdir) / "ready.json"
-        log = Path(workdir) / "dev.log"
-        command = [sys.executable, "-m", "localcloud", "dev", "--web-port", "0", "--api-port", "0"]
-        command += ["--aws-port", "0", "--ready-file", str(ready), *extra_args]
-        started = time.perf_counter()
-        with log.open("wb") as output:
-            process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
         try:
-            while not ready.exists():
-                if process.poll() is not None or time.perf_counter() - started > max_seconds:
-                    raise SystemExit(f"localcloud dev did not start:\n{log.read_text(errors='replace')}")
-                time.sleep(0.02)
-            startup = time.perf_counter() - started
-            config = json.loads(ready.read_text())
-            web = next(line.split()[-1] for line in log.read_text().splitlines() if "config.json" in line)
-            yield DevCloud(process, config, web, startup, log)
+            dev = start_dev(Path(workdir), *extra_args, timeout=max_seconds)
+        except DevStartError as error:
+            raise SystemExit(str(error)) from None
+        try:
+            yield dev
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
+            stop_dev(dev.process)

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-from tests.localcloud.conftest import E2E_CONFIG_URL, DevProcess, start_dev, stop_dev
+from localcloud.child import DevChild, stop_dev
+from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev
 
 
 @pytest.fixture(scope="session")
-def dev_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+def dev_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
     if E2E_CONFIG_URL:
         pytest.skip("runs against the local cloud only (E2E_CONFIG_URL is set)")
     tmp = tmp_path_factory.mktemp("dev")
@@ -36,7 +37,7 @@ def stack_config(request: pytest.FixtureRequest) -> dict[str, Any]:
         response = requests.get(E2E_CONFIG_URL, timeout=10)
         response.raise_for_status()
         return dict(response.json())
-    dev: DevProcess = request.getfixturevalue("dev_process")
+    dev: DevChild = request.getfixturevalue("dev_process")
     response = requests.get(f"{dev.web_url}/config.json", timeout=10)
     response.raise_for_status()
     return dict(response.json())

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.localcloud.conftest import E2E_CONFIG_URL, DevProcess, start_dev, stop_dev
+from localcloud.child import DevChild, stop_dev
+from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev
 
 
 @pytest.fixture(scope="package")
-def bench_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+def bench_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
     if E2E_CONFIG_URL:
         pytest.skip("the benchmarks run against the local cloud only")
     dev = start_dev(tmp_path_factory.mktemp("bench-dev"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import common, run
-from tests.localcloud.conftest import DevProcess
+from localcloud.child import DevChild
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_readme_section_is_replaced_between_the_markers_only(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_make_bench_runs_every_benchmark_at_a_tiny_size(bench_dev: DevProcess, tmp_path: Path) -> None:
+def test_make_bench_runs_every_benchmark_at_a_tiny_size(bench_dev: DevChild, tmp_path: Path) -> None:
     """``benchmarks/run.py --quick``: each benchmark runs and reports; RESULTS.md and the README
     section are written (to copies here: the real ones hold published figures)."""
     readme = tmp_path / "README.md"

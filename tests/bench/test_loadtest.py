@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from benchmarks.loadtest import run
+from localcloud.child import DevChild
 from localcloud.cognito_user import cognito_client
-from tests.localcloud.conftest import DevProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = {
@@ -82,7 +82,7 @@ def test_summary_from_locust_csv(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_loadtest_runs_signs_users_in_and_deletes_them(bench_dev: DevProcess) -> None:
+def test_loadtest_runs_signs_users_in_and_deletes_them(bench_dev: DevChild) -> None:
     config_url = f"{bench_dev.web_url}/config.json"
     command = [sys.executable, "benchmarks/loadtest/run.py", "--config-url", config_url]
     command += ["--users", "2", "--run-time", "3", "--wait", "0.05,0.2"]

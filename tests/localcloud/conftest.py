@@ -11,13 +11,8 @@ Every process and server is stopped by a finalizer; every wait is bounded.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from localcloud import child
+from localcloud.child import DevChild
 from localcloud.cloud import LocalCloud, Ports
 from localcloud.template import load_template, load_yaml
 
@@ -97,68 +94,16 @@ def echo_user_tokens(echo: EchoCloud, email: str = "tester@example.com") -> dict
 
 
 # ---------------------------------------------------------------------- dev subprocesses
-@dataclass
-class DevProcess:
-    process: subprocess.Popen[bytes]
-    config: dict[str, Any]
-    log: Path
-    web_url: str
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 #: what ``make dev`` passes (its LOCAL_PARAMETERS): the project's template runs with its edge
 MAKE_DEV_PARAMETERS = ("--parameter-overrides", "DeployEdge=true")
 
 
-def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevProcess:
-    """Starts ``python -m localcloud dev`` on free ports and waits (bounded) for its ready file.
+def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevChild:
+    """``python -m localcloud dev`` on free ports, waited for (bounded) through its ready file.
 
     The project's template starts as ``make dev`` starts it (edge included); ``extra`` may add
     ``--parameter-overrides`` of its own (they add to, or override, these).
     """
-    ready = tmp / "ready.json"
-    log = tmp / "dev.log"
-    command = [
-        sys.executable,
-        "-m",
-        "localcloud",
-        "dev",
-        "--web-port",
-        "0",
-        "--api-port",
-        "0",
-        "--aws-port",
-        "0",
-        "--edge-port",
-        "0",
-    ]
-    if template is None:
-        command += MAKE_DEV_PARAMETERS
-    command += ["--ready-file", str(ready), "--template", str(template or REPO / "template.yaml"), *extra]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not ready.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"dev did not start (exit {process.poll()}):\n{log.read_text()}")
-            time.sleep(0.1)
-        config = json.loads(ready.read_text())
-        web_url = next(line.split()[-1] for line in log.read_text().splitlines() if "config.json" in line)
-    except BaseException:
-        stop_dev(process)
-        raise
-    return DevProcess(process, config, log, web_url.rsplit("/config.json", 1)[0])
-
-
-def stop_dev(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-    return int(process.returncode)
+    defaults = MAKE_DEV_PARAMETERS if template is None else ()
+    template_path = str(template or REPO / "template.yaml")
+    return child.start_dev(tmp, *defaults, "--template", template_path, *extra, timeout=START_TIMEOUT_SECONDS)

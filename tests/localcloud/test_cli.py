@@ -17,10 +17,11 @@ import pytest
 import requests
 import yaml
 
+from localcloud.child import DevChild, stop_dev
 from localcloud.intrinsics import Resolver
 from localcloud.template import Template, load_template, load_yaml
 
-from .conftest import ECHO_TEMPLATE, REPO, DevProcess, relocatable_project_template, start_dev, stop_dev
+from .conftest import ECHO_TEMPLATE, REPO, relocatable_project_template, start_dev
 
 pytestmark = pytest.mark.slow
 EVENTS = sorted((REPO / "events").glob("*.json"))
@@ -181,7 +182,7 @@ def test_a_route_added_to_the_template_works_locally(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- token
-def test_token_prints_only_a_token(dev_process: DevProcess) -> None:
+def test_token_prints_only_a_token(dev_process: DevChild) -> None:
     result = run("token", "--config-url", f"{dev_process.web_url}/config.json")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 1 and result.stdout.count(".") == 2
@@ -196,7 +197,7 @@ def test_token_without_a_local_cloud() -> None:
     assert result.stdout == ""
 
 
-def test_token_with_a_wrong_password(dev_process: DevProcess) -> None:
+def test_token_with_a_wrong_password(dev_process: DevChild) -> None:
     run("token", "--config-url", f"{dev_process.web_url}/config.json", "--email", "pw@example.com")
     result = run(
         "token",
@@ -306,7 +307,7 @@ def overrides_enabling(template: Template, raw: dict[str, Any], logical_id: str)
 
 
 @pytest.fixture(scope="module")
-def invoked(dev_process: DevProcess) -> dict[str, tuple[str | None, subprocess.CompletedProcess[str] | str]]:
+def invoked(dev_process: DevChild) -> dict[str, tuple[str | None, subprocess.CompletedProcess[str] | str]]:
     """Every events/*.json file invoked against the running local cloud (a few at a time)."""
     template = load_template(REPO / "template.yaml")
     raw = load_yaml(REPO / "template.yaml")

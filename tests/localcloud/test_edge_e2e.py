@@ -28,9 +28,10 @@ import pytest
 import requests
 import yaml
 
+from localcloud.child import DevChild, stop_dev
 from localcloud.cognito_user import sign_in
 
-from .conftest import E2E_CONFIG_URL, REPO, DevProcess, relocatable_project_template, start_dev, stop_dev
+from .conftest import E2E_CONFIG_URL, REPO, relocatable_project_template, start_dev
 
 pytestmark = pytest.mark.slow
 
@@ -184,7 +185,7 @@ def copy_with_short_ttl(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def short_ttl_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+def short_ttl_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
     """``python -m localcloud dev`` on that copy, a process of its own like the session's."""
     if E2E_CONFIG_URL:
         pytest.skip("runs its own local cloud")
@@ -196,7 +197,7 @@ def short_ttl_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProce
         stop_dev(dev.process)
 
 
-def test_a_new_mapping_row_takes_effect_after_the_ttl(short_ttl_dev: DevProcess) -> None:
+def test_a_new_mapping_row_takes_effect_after_the_ttl(short_ttl_dev: DevChild) -> None:
     config = short_ttl_dev.config
     edge = config["edgeUrl"]
     v3 = {"APIVER": "v3"}

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.localcloud.conftest import DevProcess, start_dev, stop_dev
+from localcloud.child import DevChild, stop_dev
+from tests.localcloud.conftest import start_dev
 from tests.stack_client import (
     PASSWORD,
     PET,
@@ -37,13 +38,13 @@ SEQUENTIAL_WRITES = 10
 CONCURRENT_WRITES = 10
 
 
-def kill(dev: DevProcess) -> None:
+def kill(dev: DevChild) -> None:
     """SIGKILL: nothing of the local cloud runs after this (no save on stop)."""
     os.kill(dev.process.pid, signal.SIGKILL)
     dev.process.wait(10)
 
 
-def write_everything(dev: DevProcess) -> dict[str, Any]:
+def write_everything(dev: DevChild) -> dict[str, Any]:
     """Writes of every kind the API acknowledges; returns what must be read back."""
     api = dev.config["apiUrl"]
     tokens = new_user_tokens(dev.config, "durable")
@@ -99,7 +100,7 @@ def write_everything(dev: DevProcess) -> dict[str, Any]:
     }
 
 
-def check_everything_is_back(dev: DevProcess, written: dict[str, Any]) -> None:
+def check_everything_is_back(dev: DevChild, written: dict[str, Any]) -> None:
     api = dev.config["apiUrl"]
     assert dev.config["cognito"]["userPoolId"] == written["pool"]["userPoolId"]
     for pet_id, stored in written["pets"].items():

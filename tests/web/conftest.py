@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.localcloud.conftest import E2E_CONFIG_URL, REPO, DevProcess, start_dev, stop_dev
+from localcloud.child import DevChild, stop_dev
+from tests.localcloud.conftest import E2E_CONFIG_URL, REPO, start_dev
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +45,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def web_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+def web_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
     """``python -m localcloud dev --seed`` whose API allows the page's origin (see the module doc)."""
     if E2E_CONFIG_URL:
         pytest.skip("the browser tests run against the local cloud only (E2E_CONFIG_URL is set)")

@@ -21,8 +21,8 @@ import requests
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
+from localcloud.child import DevChild
 from localcloud.cognito_user import sign_in
-from tests.localcloud.conftest import DevProcess
 from tests.web.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def jpeg(path: Path) -> Path:
     return path
 
 
-def test_a_visit_through_every_feature(page: Page, web_cloud: DevProcess, tmp_path: Path) -> None:
+def test_a_visit_through_every_feature(page: Page, web_cloud: DevChild, tmp_path: Path) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
@@ -195,7 +195,7 @@ def wait_until(check: Any, what: str, seconds: float = 10) -> None:
         time.sleep(0.1)
 
 
-def test_confirmation_code_sign_in_errors_and_token_refresh(page: Page, web_cloud: DevProcess) -> None:
+def test_confirmation_code_sign_in_errors_and_token_refresh(page: Page, web_cloud: DevChild) -> None:
     """The page as on AWS (config.json without ``localConfirmUrl``): a code field, ConfirmSignUp.
 
     moto's ConfirmSignUp accepts any code (it checks none), so this shows the page's call is
@@ -269,7 +269,7 @@ REQUIRED_LABELS = ["Email", "Password", "Pet name", "Comment", "API version", "P
 REQUIRED_BUTTONS = ["Sign up", "Sign in", "Sign out", "Save pet", "Post comment", "Upload photo"]
 
 
-def test_every_control_is_named_and_versions_map_to_the_edge(page: Page, web_cloud: DevProcess) -> None:
+def test_every_control_is_named_and_versions_map_to_the_edge(page: Page, web_cloud: DevChild) -> None:
     """Also at http://localhost:<port>/ (config.json names 127.0.0.1): the API's CORS allows both."""
     page_url = web_cloud.web_url.replace("127.0.0.1", "localhost")
     page.goto(f"{page_url}/")
