@@ -56,6 +56,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from localcloud.s3_post_policy import enforce_post_policies
 from localcloud.servers import ServerThread, bind
 
 __all__ = ["DUMMY_CREDENTIALS", "AwsBackend", "AwsCall", "aws_client", "classify", "read_journal"]
@@ -293,7 +294,11 @@ class AwsBackend:
         self._server = ServerThread(
             "aws-backend",
             self._socket,
-            self._durable(self._gate.wrap(moto_internals.wsgi_app(), moto_internals.is_persisted)),
+            enforce_post_policies(  # S3's checks of browser uploads, before the gate (bodies read first)
+                self._durable(self._gate.wrap(moto_internals.wsgi_app(), moto_internals.is_persisted)),
+                {DUMMY_CREDENTIALS["aws_access_key_id"]: DUMMY_CREDENTIALS["aws_secret_access_key"]},
+                region=self.region,
+            ),
             moto_internals.quiet_request_handler(),
         ).start()
         response = requests.post(
