@@ -7,6 +7,8 @@ and users are confirmed with AdminConfirmSignUp, so the same code signs users in
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from typing import Any
 
@@ -16,10 +18,24 @@ PASSWORD = "E2e-passw0rd-" + uuid.uuid4().hex[:6]
 TIMEOUT = 15
 PET = {"name": "Rex", "species": "dog", "breed": "Labrador", "ageMonths": 30, "priceCents": 45000}
 FOOD = {"name": "Biscuits", "species": "dog", "priceCents": 1299, "weightGrams": 2000}
+#: Set by CI against a deployed stack (e.g. ``gh123456789-1``): every name ``unique`` makes, user
+#: emails included, then starts with ``<run id>-``, so that ``tools/delete_test_users.py`` can delete
+#: exactly this run's users. Unset, names are as they always were.
+RUN_ID_VARIABLE = "E2E_RUN_ID"
+RUN_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,23}")
+
+
+def run_id() -> str:
+    """This run's id (``E2E_RUN_ID``), or "" when unset; short and safe in ids and emails."""
+    value = os.environ.get(RUN_ID_VARIABLE, "")
+    if value and not RUN_ID_PATTERN.fullmatch(value):
+        raise ValueError(f"{RUN_ID_VARIABLE}={value!r}: 1-24 lower-case letters, digits and '-'")
+    return value
 
 
 def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+    run = run_id()
+    return f"{run}-{prefix}-{uuid.uuid4().hex[:12]}" if run else f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def cognito_client(config: dict[str, Any]) -> Any:
