@@ -57,10 +57,14 @@ audit: $(STAMP) $(CHECKOV_STAMP)
 browser:
 	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
+## lint: ruff, mypy, and the GitHub workflows: jactionlint (actionlint's checks and more; runs
+##   shellcheck and ruff on their scripts) and zizmor (security audits, offline: no GitHub API).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/jactionlint --strict-exit --no-color --shellcheck=$(VENV)/bin/shellcheck --ruff=$(VENV)/bin/ruff .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --no-progress --quiet .github/workflows
 
 ## build: sam build (python3.13 on arm64, no container needed).
 build: $(STAMP)
