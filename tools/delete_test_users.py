@@ -76,11 +76,14 @@ def delete_test_users(
     """
     pool_id = config["cognito"]["userPoolId"]
     cognito = cognito_client(config)
-    deleted = failed = 0
-    for user in users_of_this_run(cognito, pool_id, run_id, since):
-        if dry_run:
+    users = users_of_this_run(cognito, pool_id, run_id, since)
+    if dry_run:
+        for user in users:
             say(f"would delete {_email(user)}")
-            continue
+        say(f"would delete {len(users)} test user(s) of this run from {pool_id}")
+        return 0, 0
+    deleted = failed = 0
+    for user in users:
         try:
             cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
             deleted += 1
