@@ -24,6 +24,11 @@ a layer retires the warm workers, so edits show up on the next request without a
 Worker output (the function's stdout and stderr) goes to the console line by line, prefixed with
 the function's logical id; the invocation protocol uses two separate pipes (see
 :mod:`localcloud.lambda_worker`).
+
+Workers never outlive the process that runs the local cloud, however it ends (SIGKILL included)
+and however busy they are: each gets the read end of one liveness pipe (:func:`liveness_fd`)
+whose write end only this process holds, and exits on its EOF (``watch_liveness`` in
+:mod:`localcloud.lambda_worker`).
 """
 
 from __future__ import annotations
@@ -136,6 +141,38 @@ def worker_environment(spec: FunctionSpec, aws_endpoint_url: str, region: str) -
     return environment
 
 
+_liveness_lock = threading.Lock()
+_liveness: tuple[int, int] | None = None  # (read end, write end)
+
+
+def liveness_fd() -> int:
+    """The read end of this process's liveness pipe, for workers (and whatever starts them) to
+    watch: EOF on it means this process is gone.
+
+    The write end is never written to and is held by this process only: it is not inheritable,
+    so ``subprocess`` never passes it on, and a child made by ``os.fork`` closes it at once (so a
+    forked process that starts workers, like a pre-imported "zygote", keeps only the read end and
+    its workers still end with this process, not with it). Created on first use, kept for the
+    life of the process: one pipe serves every worker of every local cloud it runs.
+    """
+    global _liveness
+    with _liveness_lock:
+        if _liveness is None:
+            _liveness = os.pipe()  # both ends close-on-exec: only pass_fds hands the read end on
+        return _liveness[0]
+
+
+def _close_liveness_write_end_in_child() -> None:
+    global _liveness
+    if _liveness is not None:
+        with contextlib.suppress(OSError):
+            os.close(_liveness[1])
+        _liveness = (_liveness[0], -1)
+
+
+os.register_at_fork(after_in_child=_close_liveness_write_end_in_child)
+
+
 class WorkerError(RuntimeError):
     def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(error.get("errorMessage", ""))
@@ -156,11 +193,13 @@ class _Worker:
         self.generation = generation
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
+        liveness = liveness_fd()
         config = {
             "handler": spec.handler,
             "paths": [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)],
             "request_fd": request_read,
             "response_fd": response_write,
+            "liveness_fd": liveness,
         }
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
@@ -170,7 +209,7 @@ class _Worker:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(request_read, response_write),
+                pass_fds=(request_read, response_write, liveness),
                 # Own session: Ctrl-C in the terminal reaches the dev process only, which then
                 # stops the workers in order instead of each printing a KeyboardInterrupt.
                 start_new_session=True,

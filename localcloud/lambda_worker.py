@@ -13,18 +13,30 @@ Protocol on two dedicated pipes (stdout and stderr stay the function's own logs)
 invocation starts a fresh worker, as Lambda retries a failed init). Each request
 ``{"request_id", "event", "deadline_ms", "invoked_function_arn"}`` gets
 ``{"ok": true, "payload": "<json>"}`` or ``{"ok": false, "error": {errorMessage, errorType,
-stackTrace}}``. EOF on the request pipe (the parent went away) ends the worker.
+stackTrace}}``. EOF on the request pipe (the parent closed it) ends an idle worker.
+
+A worker never outlives the local cloud, even one killed with SIGKILL and even while the worker
+is busy (:func:`watch_liveness`): a thread waits on the liveness pipe, whose write end only the
+local cloud's main process holds and never writes to, and on EOF kills the worker's process group
+(the worker and whatever its handler started). Why not the request pipe alone: it is read only
+between invocations, so a worker busy in its handler -- say in boto3's retries against the
+endpoint that died with the local cloud, 25 s for DynamoDB -- stayed that long. Why not
+``prctl(PR_SET_PDEATHSIG)``: it fires when the *thread* that started the worker ends (workers are
+started from request threads) and names only the direct parent.
 
 Only the standard library is used here: the handler's own imports decide what else is loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -57,6 +69,28 @@ def write_frame(fd: int, document: Any) -> None:
     while data:
         written = os.write(fd, data)
         data = data[written:]
+
+
+def watch_liveness(fd: int) -> threading.Thread:
+    """Ends this worker when ``fd`` (the liveness pipe's read end) reads EOF: the local cloud's
+    main process, the only holder of the write end, is gone. With SIGKILL to its process group
+    when the worker leads one (it does: its own session), so processes its handler started go
+    too. Runs in a daemon thread: it works during the init phase and during an invocation alike."""
+
+    def watch() -> None:
+        try:
+            while os.read(fd, 1):  # nobody writes: only EOF (or an error) ends the read
+                pass
+        except OSError:
+            pass
+        if os.getpgrp() == os.getpid():  # a worker leads its own group (its own session)
+            with contextlib.suppress(OSError):
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(1)  # not a group leader (a group is not ours to end): this process only
+
+    thread = threading.Thread(target=watch, name="liveness", daemon=True)
+    thread.start()
+    return thread
 
 
 class LambdaContext:
@@ -143,6 +177,8 @@ def _log_error(error: dict[str, Any], request_id: str | None = None) -> None:
 
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
+    if config.get("liveness_fd") is not None:
+        watch_liveness(int(config["liveness_fd"]))
     request_fd, response_fd = int(config["request_fd"]), int(config["response_fd"])
     # Lambda: /var/task (code root) first, then the layers (/opt/python), then the runtime.
     sys.path[0:0] = [path for path in config["paths"] if path not in sys.path]
