@@ -252,8 +252,11 @@ class AwsBackend:
         region: str = "us-east-1",
         state_file: Path | None = None,
         console: Callable[[str], None] = print,
+        web_origins: Iterable[str] = (),
     ) -> None:
         self.region = region
+        #: the only browser origins the endpoint answers (see moto_internals.quiet_request_handler)
+        self._web_origins = frozenset(web_origins)
         self._state_file = state_file
         self._journal_file = state_file.with_suffix(".journal") if state_file else None
         self._console = console
@@ -299,7 +302,7 @@ class AwsBackend:
                 {DUMMY_CREDENTIALS["aws_access_key_id"]: DUMMY_CREDENTIALS["aws_secret_access_key"]},
                 region=self.region,
             ),
-            moto_internals.quiet_request_handler(),
+            moto_internals.quiet_request_handler(self._web_origins),
         ).start()
         response = requests.post(
             f"{self.url}/moto-api/config",

@@ -22,15 +22,15 @@ from localcloud.authorizer import JwtAuthorizer, local_jwks_url
 from localcloud.aws_backend import AwsBackend
 from localcloud.cloudfront import served_distributions
 from localcloud.custom_resources import CustomResourceRunner, one_off_invoker
-from localcloud.edge import EdgeServer, LocalOrigins
+from localcloud.edge import EdgeRequestHandler, EdgeServer, LocalOrigins
 from localcloud.functions import DEFAULT_MAX_WORKERS, FunctionRuntime
-from localcloud.gateway import Gateway
+from localcloud.gateway import Gateway, api_request_handler
 from localcloud.routes import IMPLICIT_API
 from localcloud.serverless import implicit_api_needed
-from localcloud.servers import PortInUseError, ServerThread, bind
+from localcloud.servers import PortInUseError, ServerThread, bind, local_origins
 from localcloud.stack import LocalStack, deploy
 from localcloud.template import Template
-from localcloud.webserver import LOCAL_CONFIRM_PATH, web_app
+from localcloud.webserver import LOCAL_CONFIRM_PATH, WebRequestHandler, web_app
 
 __all__ = ["LocalCloud", "Ports"]
 
@@ -74,7 +74,14 @@ class LocalCloud:
         sockets = self._bind_all(api_names, edge_names)
         state_file = self.persist_dir / STATE_FILE_NAME if self.persist_dir else None
         try:
-            self.backend = AwsBackend(self.ports.host, self.ports.aws, self._region, state_file, self.console)
+            self.backend = AwsBackend(
+                self.ports.host,
+                self.ports.aws,
+                self._region,
+                state_file,
+                self.console,
+                web_origins=local_origins(*sockets["web"].getsockname()[:2]),  # browsers: the web client only
+            )
         except PortInUseError:
             for sock in sockets.values():
                 sock.close()
@@ -114,7 +121,12 @@ class LocalCloud:
                     sockets.pop(name).close()
                     continue
                 gateway = Gateway(api, self.runtime, authorizer, ACCOUNT_ID, self.console)
-                self.api_servers[name] = ServerThread(f"api-{name}", sockets.pop(name), gateway).start()
+                aws_domain = (  # accepted as Host: the edge sends it (AllViewerExceptHostHeader)
+                    f"{api.api_id}.execute-api.{self._region}.{self.template.pseudo['AWS::URLSuffix']}"
+                )
+                self.api_servers[name] = ServerThread(
+                    f"api-{name}", sockets.pop(name), gateway, api_request_handler(aws_domain)
+                ).start()
             origins = self._local_origins()
             for name in edge_names:
                 spec = self.stack.distributions.get(name)
@@ -123,7 +135,7 @@ class LocalCloud:
                     continue
                 edge = EdgeServer(spec, self.runtime, origins, self.console)
                 self.edge_servers[name] = ServerThread(
-                    f"edge-{name}", sockets.pop(_edge_key(name)), edge
+                    f"edge-{name}", sockets.pop(_edge_key(name)), edge, EdgeRequestHandler
                 ).start()
             web_dir = self.template.base_dir / "web"
             host, port = sockets["web"].getsockname()[:2]
@@ -131,7 +143,10 @@ class LocalCloud:
             config = self.config()
             confirm = self._confirm_sign_up if "localConfirmUrl" in config else None
             self.web_server = ServerThread(
-                "web", sockets.pop("web"), web_app(config, web_dir if web_dir.is_dir() else None, confirm)
+                "web",
+                sockets.pop("web"),
+                web_app(config, web_dir if web_dir.is_dir() else None, confirm),
+                WebRequestHandler,
             ).start()
             return config
         except BaseException:

@@ -24,6 +24,13 @@ Where requests may go: only to the local cloud's own servers. An origin domain t
 template's APIs (``<apiId>.execute-api.<region>.amazonaws.com``) goes to that API's local server;
 ``127.0.0.1:<port>`` and ``localhost:<port>`` go there; anything else is a 502 naming the host. The
 local servers speak plain HTTP, so an origin's ``https`` is sent as ``http`` to them.
+
+What the edge's server refuses before any function runs (:class:`EdgeRequestHandler`), each as
+JSON ``{"message"}`` with ``X-Cache: Error from cloudfront``: a ``Host`` other than the server's
+own address (403; DNS rebinding, see :func:`localcloud.servers.host_is_local` -- CloudFront
+answers a name that is not one of the distribution's with 403 too), conflicting
+``Content-Length`` headers (400), a request line over 64 KiB (414; CloudFront's limit is 8 KiB),
+a header line over 64 KiB or over 100 headers (431; CloudFront's is 20 KiB in all).
 """
 
 from __future__ import annotations
@@ -44,9 +51,15 @@ from urllib.parse import quote
 
 from localcloud.cloudfront import Association, Behavior, DistributionSpec, Origin
 from localcloud.functions import Invoker
-from localcloud.servers import BodyTooLargeError, MalformedRequestError, read_request
+from localcloud.servers import (
+    BodyTooLargeError,
+    MalformedRequestError,
+    QuietRequestHandler,
+    read_request,
+)
 
 __all__ = [
+    "EdgeRequestHandler",
     "EdgeResponse",
     "EdgeServer",
     "LambdaValidationError",
@@ -310,6 +323,20 @@ def new_request_id() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(40)).decode()
 
 
+class EdgeRequestHandler(QuietRequestHandler):
+    """The request handler of an edge server: only its own address, JSON errors (see above)."""
+
+    check_host = True
+    json_errors = True
+
+    def error_headers(self) -> list[tuple[str, str]]:
+        return [
+            ("Cache-Control", "no-store"),
+            ("X-Cache", "Error from cloudfront"),
+            ("X-Amz-Cf-Id", new_request_id()),
+        ]
+
+
 class EdgeServer:
     """The WSGI application of one distribution."""
 
@@ -497,7 +524,7 @@ class EdgeServer:
         relayed = [
             (name, value)
             for name, value in answer.getheaders()
-            # the edge's own server adds Server, Date, Via and the length of what it sends
+            # the edge's own server adds Date, Via and the length of what it sends, and no Server
             if name.lower() not in HOP_BY_HOP and name.lower() not in _REPLACED_RESPONSE_HEADERS
         ]
         relayed.append(

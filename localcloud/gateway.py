@@ -6,6 +6,13 @@ path prefix, CORS preflight (answered here, no authorizer, no function), payload
 payload 2.0 event, the function (an error or a malformed answer is a 500
 ``{"message":"Internal Server Error"}``), the response mapping, then the CORS headers. Every
 response carries an ``apigw-requestid`` header and gets one line in the console.
+
+Before any of that, the server (:func:`api_request_handler`) refuses what API Gateway never lets
+through, each as JSON ``{"message"}``: a ``Host`` other than the server's own address or the
+API's own AWS domain name (403; see :func:`localcloud.servers.host_is_local`), conflicting
+``Content-Length`` headers (400), a request line over 64 KiB (414), a header line over 64 KiB or
+over 100 headers (431). Local difference: API Gateway's own limit is lower (10 KiB for the
+request line and headers together); these are http.server's.
 """
 
 from __future__ import annotations
@@ -28,9 +35,14 @@ from localcloud.events_v2 import (
 )
 from localcloud.functions import Invoker
 from localcloud.routes import ApiSpec, RouteTable
-from localcloud.servers import BodyTooLargeError, MalformedRequestError, read_request
+from localcloud.servers import (
+    BodyTooLargeError,
+    MalformedRequestError,
+    QuietRequestHandler,
+    read_request,
+)
 
-__all__ = ["MAX_PAYLOAD_BYTES", "Gateway"]
+__all__ = ["MAX_PAYLOAD_BYTES", "Gateway", "api_request_handler"]
 
 #: HTTP API's payload limit
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -39,6 +51,27 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 def new_request_id() -> str:
     """Shaped like API Gateway's (``Xyz0AbCdIAMEVxQ=``)."""
     return base64.b64encode(secrets.token_bytes(10)).decode()
+
+
+def api_request_handler(aws_domain: str | None = None) -> type[QuietRequestHandler]:
+    """The request handler of an API's server: only its own address, JSON errors.
+
+    ``aws_domain`` is the API's AWS domain name (``<apiId>.execute-api.<region>.amazonaws.com``),
+    accepted as ``Host`` as well: the local edge sends it when the origin request policy is
+    AllViewerExceptHostHeader (the template's), as CloudFront does -- API Gateway receives its
+    own domain name as ``Host`` there, and it is nobody else's name, so it cannot be rebound.
+    """
+    extra = frozenset({aws_domain, f"{aws_domain}:443", f"{aws_domain}:80"} if aws_domain else ())
+
+    class GatewayRequestHandler(QuietRequestHandler):
+        check_host = True
+        extra_hosts = extra
+        json_errors = True
+
+        def error_headers(self) -> list[tuple[str, str]]:
+            return [("apigw-requestid", new_request_id())]
+
+    return GatewayRequestHandler
 
 
 class Gateway:

@@ -23,6 +23,13 @@ The rest of the local cloud talks to moto only through AWS APIs over HTTP. These
    class's methods that moto rebuilds with ``inspect.getmembers`` on every request. Signed
    DynamoDB calls skip Flask, whose request context and hooks cost about as much as a GetItem
    (``_DynamoDBDispatch``).
+6. Only this machine's pages: moto answers CORS for any origin (flask-cors adds
+   ``Access-Control-Allow-Origin: *`` to every response), so any web page open in the browser
+   could read and write the local tables, users and buckets. flask-cors is switched off; the
+   request handler (:func:`quiet_request_handler`) refuses a ``Host`` that is not the endpoint's
+   own address and an ``Origin`` that is not the local web client's, and ``_WebClientCors``
+   answers the web client's CORS as AWS does -- S3 by the bucket's CORS rules (which moto does not
+   apply to a POST form upload), the JSON services (Cognito) for the page's origin.
 
 Importing this module fails loudly when the installed moto is not the version it was written for;
 ``tests/localcloud/test_moto_internals.py`` (and ``test_moto_dynamodb_speed.py`` for item 5)
@@ -38,10 +45,11 @@ import functools
 import importlib
 import json
 import pickle
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto
@@ -71,7 +79,6 @@ if moto.__version__ != MOTO_VERSION:
     )
 
 from moto import backends as moto_backends  # noqa: E402 - after the version check
-from moto import settings as moto_settings  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.core import responses as moto_responses  # noqa: E402
 from moto.core import serialize as moto_serialize  # noqa: E402
@@ -83,12 +90,14 @@ from moto.dynamodb.responses import DynamoHandler  # noqa: E402
 from moto.events.models import Rule  # noqa: E402
 from moto.events.utils import EventTemplateParser  # noqa: E402
 from moto.moto_api import recorder as moto_recorder  # noqa: E402
+from moto.moto_server import werkzeug_app as moto_werkzeug_app  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     BackendRequest,
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.s3.models import s3_backends  # noqa: E402
 
 from localcloud.servers import KeepAliveMixin  # noqa: E402
 
@@ -107,7 +116,8 @@ def wsgi_app() -> Any:
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
     install_fast_dynamodb()
-    return _DynamoDBDispatch(DomainDispatcherApplication(create_backend_app))
+    moto_werkzeug_app.DISABLE_GLOBAL_CORS = True  # no flask-cors "*": see item 6 above
+    return _DynamoDBDispatch(_WebClientCors(DomainDispatcherApplication(create_backend_app)))
 
 
 #: the ``X-Amz-Target`` prefix of DynamoDB's current API (moto routes 2011-12-05 elsewhere)
@@ -120,14 +130,13 @@ class _DynamoDBDispatch:
 
     For such a call moto's dispatcher picks the DynamoDB Flask application (from the credential
     scope of the signature), whose only route, ``/``, runs ``convert_to_flask_response(
-    DynamoHandler.dispatch)``, and flask-cors adds ``Access-Control-Allow-Origin: *``. Flask's
-    request context, routing and response hooks cost about as much as the DynamoDB operation
-    itself, so this does the same steps directly, for a ``POST /`` without an ``Origin`` header
-    (a browser's request still goes through flask-cors). ``test_moto_dynamodb_speed.py`` checks
-    that both paths answer the same.
+    DynamoHandler.dispatch)``. Flask's request context, routing and response hooks cost about as
+    much as the DynamoDB operation itself, so this does the same steps directly, for a ``POST /``
+    without an ``Origin`` header (a browser's request still goes through ``_WebClientCors``).
+    ``test_moto_dynamodb_speed.py`` checks that both paths answer the same.
     """
 
-    def __init__(self, dispatcher: DomainDispatcherApplication) -> None:
+    def __init__(self, dispatcher: Callable[..., Any]) -> None:
         self.dispatcher = dispatcher
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -160,20 +169,196 @@ def _dynamodb_response(environ: dict[str, Any]) -> Any:
     except ClientError as error:
         result = 400, {}, error.response["Error"]["Message"]
     status, headers, content = result if len(result) == 3 else (200, {}, result)
-    response = FlaskResponse(response=content, status=status, headers=headers)
-    if not moto_settings.DISABLE_GLOBAL_CORS:
-        response.headers["Access-Control-Allow-Origin"] = "*"  # flask-cors, no Origin in the request
-    return response
+    return FlaskResponse(response=content, status=status, headers=headers)
 
 
-def quiet_request_handler() -> type[MotoRequestHandler]:
-    """moto's request handler without the access log line per AWS call, with keep-alive."""
+#: where the request handler puts the request's ``Origin`` once it knows it is the web client's
+_WEB_ORIGIN = "localcloud.web_origin"
+
+
+def quiet_request_handler(web_origins: Iterable[str] = ()) -> type[MotoRequestHandler]:
+    """moto's request handler without the access log line per AWS call, with keep-alive, for this
+    machine's callers only.
+
+    Refused with 403 and JSON ``{"message"}`` (moto's S3 would answer XML, its JSON services
+    JSON; one plain form for both, as these refusals are the local cloud's own, not AWS's):
+
+    * a ``Host`` other than the endpoint's address (``127.0.0.1:<port>``, and ``localhost:<port>``
+      -- which moto's Step Functions executor calls, at ``localhost:$MOTO_PORT``): DNS rebinding,
+      see :func:`localcloud.servers.host_is_local`. Handlers (``AWS_ENDPOINT_URL``), the local
+      cloud's own clients and presigned S3 URLs all use the endpoint's own address;
+    * an ``Origin`` that is not one of ``web_origins`` (the local web client's page), preflight or
+      not: a browser sends ``Origin`` with every cross-origin call but a plain ``<img>`` or link,
+      and moto checks no signature, so a form another page POSTs to a bucket would be stored.
+      Local difference: Cognito answers CORS for any origin on AWS, and S3 takes a form POST from
+      anywhere with a valid signed policy.
+    """
+    allowed = frozenset(web_origins)
 
     class QuietMotoRequestHandler(KeepAliveMixin, MotoRequestHandler):
+        check_host = True
+
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None
 
+        def refusal(self) -> tuple[int, str] | None:
+            problem = super().refusal()
+            if problem is not None:
+                return problem
+            origins = self.headers.get_all("Origin") or []
+            if origins and (len(origins) > 1 or origins[0] not in allowed):
+                return 403, (
+                    f"Forbidden: Origin {', '.join(origins)!r} is not the local web client; the local "
+                    f"AWS endpoint answers browsers only from {', '.join(sorted(allowed)) or 'none'}"
+                )
+            return None
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            origin = self.headers.get("Origin")
+            if origin is not None and origin in allowed:
+                environ[_WEB_ORIGIN] = origin
+            return environ
+
     return QuietMotoRequestHandler
+
+
+# ---------------------------------------------------------------------- CORS for the web client
+_S3_CORS_REFUSED = (
+    "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
+    "Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are "
+    "not whitelisted by the resource's CORS spec."
+)
+#: JSON services (Cognito): how long a browser may keep a preflight's answer
+_PREFLIGHT_MAX_AGE = "600"
+
+
+class _WebClientCors:
+    """CORS headers for the local web client only, as AWS answers them.
+
+    The request handler sets ``_WEB_ORIGIN`` for a request from the web client's page and refuses
+    any other ``Origin``; without ``_WEB_ORIGIN`` no response carries CORS headers. For the web
+    client:
+
+    * a JSON service (``/`` -- Cognito's SignUp, InitiateAuth...): its preflight is answered here
+      (200, the method and headers asked for) and its responses carry the page's origin, as
+      Cognito's do;
+    * S3 (``/<bucket>/...``, path-style as boto3 presigns for this endpoint): the bucket's CORS
+      rules decide, as on S3 -- a preflight is answered by the first rule that allows the origin,
+      the method and every header asked for (otherwise 403), and a response (a POST form upload
+      among them, which needs no preflight) carries the origin when a rule allows it and the method.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if "HTTP_ORIGIN" not in environ:
+            return self.app(environ, start_response)  # no CORS without an Origin: moto adds none
+        origin = environ.get(_WEB_ORIGIN)
+        if origin is None:
+            return self.app(environ, _cors_headers(start_response, []))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        bucket = _bucket_of(environ)
+        requested_method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        if method == "OPTIONS" and requested_method:
+            requested_headers = [
+                name.strip().lower()
+                for name in str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")).split(",")
+                if name.strip()
+            ]
+            return _preflight(origin, bucket, str(requested_method).upper(), requested_headers)(
+                environ, start_response
+            )
+        if bucket is None:
+            headers = [("Access-Control-Allow-Origin", origin)]
+        else:
+            rule = _s3_cors_rule(bucket, origin, method, [])
+            headers = [] if rule is None else _s3_rule_headers(rule, origin, preflight=False)
+        return self.app(environ, _cors_headers(start_response, headers))
+
+
+def _cors_headers(start_response: Callable[..., Any], cors: list[tuple[str, str]]) -> Callable[..., Any]:
+    """``start_response`` with the application's CORS headers replaced by ``cors``."""
+
+    def replaced(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+        vary = [("Vary", "Origin")] if not any(name.lower() == "vary" for name, _ in kept) else []
+        return start_response(status, [*kept, *cors, *vary], exc_info)
+
+    return replaced
+
+
+def _bucket_of(environ: dict[str, Any]) -> str | None:
+    """The bucket of a path-style S3 request; None for a JSON service's ``POST /``."""
+    path = str(environ.get("PATH_INFO") or "/")
+    if path == "/" or environ.get("HTTP_X_AMZ_TARGET") or path.startswith("/moto-api"):
+        return None
+    return path.lstrip("/").split("/", 1)[0] or None
+
+
+def _wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """S3's CORS patterns: the whole value, ``*`` for any run of characters."""
+    expression = "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern))
+    return re.fullmatch(expression, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _s3_cors_rule(bucket_name: str, origin: str, method: str, headers: list[str]) -> Any:
+    """The first CORS rule of the bucket that allows ``origin``, ``method`` and ``headers``."""
+    for _account, _region, backend in list(s3_backends.iter_backends()):
+        bucket = getattr(backend, "buckets", {}).get(bucket_name)
+        if bucket is None:
+            continue
+        for rule in bucket.cors:
+            if (
+                any(_wildcard(allowed, origin) for allowed in rule.allowed_origins or [])
+                and method in (rule.allowed_methods or [])
+                and all(
+                    any(
+                        _wildcard(allowed, header, ignore_case=True) for allowed in rule.allowed_headers or []
+                    )
+                    for header in headers
+                )
+            ):
+                return rule
+        return None
+    return None
+
+
+def _s3_rule_headers(rule: Any, origin: str, preflight: bool) -> list[tuple[str, str]]:
+    headers = [
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Methods", ", ".join(rule.allowed_methods or [])),
+    ]
+    if rule.exposed_headers and not preflight:
+        headers.append(("Access-Control-Expose-Headers", ", ".join(rule.exposed_headers)))
+    if rule.max_age_seconds is not None and preflight:
+        headers.append(("Access-Control-Max-Age", str(rule.max_age_seconds)))
+    return headers
+
+
+def _preflight(origin: str, bucket: str | None, method: str, headers: list[str]) -> FlaskResponse:
+    if bucket is None:
+        allowed = [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Methods", method),
+            ("Access-Control-Max-Age", _PREFLIGHT_MAX_AGE),
+        ]
+        if headers:
+            allowed.append(("Access-Control-Allow-Headers", ", ".join(headers)))
+        return FlaskResponse(b"", status=200, headers=[*allowed, ("Vary", "Origin")])
+    rule = _s3_cors_rule(bucket, origin, method, headers)
+    if rule is None:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessForbidden</Code>'
+            f"<Message>{_S3_CORS_REFUSED}</Message><Method>{method}</Method>"
+            "<ResourceType>OBJECT</ResourceType></Error>"
+        )
+        return FlaskResponse(body, status=403, headers=[("Vary", "Origin")], content_type="application/xml")
+    allowed = _s3_rule_headers(rule, origin, preflight=True)
+    if headers:
+        allowed.append(("Access-Control-Allow-Headers", ", ".join(headers)))
+    return FlaskResponse(b"", status=200, headers=[*allowed, ("Vary", "Origin")])
 
 
 # ---------------------------------------------------------------------- DynamoDB speed

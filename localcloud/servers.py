@@ -7,23 +7,34 @@ exit code 2. Port 0 picks a free port; :attr:`ServerThread.port` tells which.
 werkzeug also closes the connection after every response. :class:`KeepAliveMixin` keeps it open
 where that is safe; the AWS backend uses it, so a handler's boto3 client reuses its connections
 instead of paying a TCP connection and a new server thread for every AWS call.
+
+Every request handler here derives from :class:`HardenedRequestHandler`: no ``Server`` header (API
+Gateway sends none; werkzeug's names its version and Python's), a request with conflicting
+``Content-Length`` headers refused, and -- for the servers a browser can reach (API, edge, web,
+AWS endpoint) -- a ``Host`` that is not the address the server listens on refused (DNS rebinding).
 """
 
 from __future__ import annotations
 
 import errno
 import io
+import ipaddress
+import json
+import select
 import socket
 import threading
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
+from http import HTTPStatus
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 __all__ = [
     "BodyTooLargeError",
+    "HardenedRequestHandler",
     "KeepAliveMixin",
     "KeepAliveRequestHandler",
     "MalformedRequestError",
@@ -32,6 +43,8 @@ __all__ = [
     "RawRequest",
     "ServerThread",
     "bind",
+    "host_is_local",
+    "local_origins",
     "read_request",
 ]
 
@@ -106,14 +119,208 @@ class PortInUseError(OSError):
     """The port is taken (or cannot be bound); the message says which and what to do."""
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost"})
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", ""})  # noqa: S104 - names, compared, never bound here
+#: after an error answer, how much of what the client is still sending is read (so that closing the
+#: socket does not reset the connection before the client has read the answer)
+_DRAIN_BYTES = 1 << 20
+
+
+def _split_host(value: str) -> tuple[str, str]:
+    """``name:port`` -> (name, port); ``[v6]:port`` keeps its brackets out; no port -> ""."""
+    if value.startswith("["):
+        name, _, rest = value[1:].partition("]")
+        return name, rest[1:] if rest.startswith(":") else ""
+    name, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    return name, port
+
+
+def host_is_local(value: str, listen_host: str, port: int, extra: Iterable[str] = ()) -> bool:
+    """Whether a request's ``Host`` names the server listening on ``listen_host:port``.
+
+    Why: DNS rebinding. A web page on ``http://evil.example`` can make its own name resolve to
+    127.0.0.1 and then call a local server "same-origin", with ``Host: evil.example``. Only the
+    browser's Host tells such a request from the local web client's, so every server a browser can
+    reach accepts only its own address: ``<listen host>:<port>``; ``localhost:<port>`` as well when
+    it listens on 127.0.0.1 (nobody can rebind ``localhost``); on 0.0.0.0, ``localhost`` and any IP
+    address (an IP address is not a DNS name, so it cannot be rebound). The port may be left out
+    only when it is 80. ``extra`` holds further accepted values as sent (``name`` or ``name:port``).
+    """
+    value = value.strip().lower()
+    if value in {name.lower() for name in extra}:
+        return True
+    name, port_text = _split_host(value)
+    if port_text != str(port) and not (port_text == "" and port == 80):
+        return False
+    if name == listen_host:
+        return True
+    loopback_listener = listen_host in _LOOPBACK_NAMES or listen_host in _WILDCARD_HOSTS
+    if loopback_listener and name in _LOOPBACK_NAMES:
+        return True
+    if listen_host in _WILDCARD_HOSTS:
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def local_origins(listen_host: str, port: int) -> frozenset[str]:
+    """The browser origins of the page served on ``listen_host:port`` (the local web client):
+    ``http://<host>:<port>``, and the same with ``localhost`` (and 127.0.0.1) for a loopback or
+    wildcard address -- the same names :func:`host_is_local` accepts."""
+    names = {listen_host}
+    if listen_host in _LOOPBACK_NAMES or listen_host in _WILDCARD_HOSTS:
+        names |= _LOOPBACK_NAMES
+    suffix = "" if port == 80 else f":{port}"
+    return frozenset(f"http://{name}{suffix}" for name in names if name)
+
+
+class HardenedRequestHandler(WSGIRequestHandler):
+    """What every local server does before (and instead of) its application, whatever it serves.
+
+    * No ``Server`` header on any response: werkzeug's says ``Werkzeug/<version> Python/<version>``,
+      API Gateway sends none. (``send_response`` is http.server's without it; werkzeug's own
+      response path and :class:`KeepAliveMixin` both go through it or write no ``Server``.)
+    * A request with two ``Content-Length`` values that differ is refused with 400 and the
+      connection closed: http.server would read the body by the first one and werkzeug's environ
+      holds the last one -- one request could be read as two (request smuggling).
+    * ``check_host`` (the API, edge, web and AWS endpoint servers): a request whose ``Host`` is not
+      this server's own address (:func:`host_is_local`, plus ``extra_hosts``) is refused with 403
+      before the application sees it; so is one without a ``Host``, or with two.
+    * ``json_errors`` (the API and edge servers): the errors http.server answers itself -- 414 for
+      a request line over 64 KiB, 431 for a header line over 64 KiB or over 100 headers, 400 for a
+      malformed request -- are JSON ``{"message": ...}`` as API Gateway's and the edge's own
+      errors are, instead of http.server's HTML page; :meth:`error_headers` adds the server's own
+      headers to them (``apigw-requestid``, CloudFront's ``X-Cache``).
+
+    A 403 is JSON ``{"message": ...}`` on every server (saying why); a 400 is answered as that
+    server's other malformed requests are (JSON ``{"message": "Bad Request"}`` with
+    ``json_errors``, http.server's page otherwise). Either closes the connection.
+    """
+
+    check_host: ClassVar[bool] = False
+    extra_hosts: ClassVar[frozenset[str]] = frozenset()
+    json_errors: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ no Server header
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    # ------------------------------------------------------------------ refusals
+    def parse_request(self) -> bool:
+        self._checked = False
+        if not super().parse_request():
+            return False
+        return self._check()
+
+    def handle_expect_100(self) -> bool:
+        """Checked before ``100 Continue``: a refused client must not start sending its body."""
+        return self._check() and bool(super().handle_expect_100())
+
+    def _check(self) -> bool:
+        if getattr(self, "_checked", False):
+            return True
+        self._checked = True
+        problem = self.refusal()
+        if problem is None:
+            return True
+        status, message = problem
+        if status == 400:  # a malformed request: answered as http.server's own 400s are
+            self.send_error(400, None, message)
+            return False
+        self.log_error("refused: %s", message)
+        self.refuse(status, message)
+        return False
+
+    def refusal(self) -> tuple[int, str] | None:
+        """Why this request (its headers, parsed) is refused, as (status, message); None: served."""
+        lengths = {
+            part.strip()
+            for value in self.headers.get_all("Content-Length") or []
+            for part in value.split(",")
+        }
+        if len(lengths) > 1:
+            return 400, "Bad Request: conflicting Content-Length headers"
+        if self.check_host:
+            return self.host_refusal()
+        return None
+
+    def host_refusal(self) -> tuple[int, str] | None:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1:
+            return 400, "Bad Request: a request needs exactly one Host header"
+        host, port = str(self.server.server_address[0]), int(self.server.server_address[1])
+        values = [hosts[0]]
+        target = urlsplit(self.path)
+        if target.scheme and target.netloc:  # an absolute request target overrides Host (werkzeug)
+            values.append(target.netloc)
+        for value in values:
+            if not host_is_local(value, host, port, self.extra_hosts):
+                return 403, (
+                    f"Forbidden: Host {value.strip()!r} is not this local server; it answers only "
+                    f"requests for its own address (here {host}:{port}), so that no web page can "
+                    "reach it under another name (DNS rebinding)"
+                )
+        return None
+
+    def error_headers(self) -> list[tuple[str, str]]:
+        """Headers of this server's own error answers (refusals, JSON errors)."""
+        return []
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answers ``{"message": ...}`` with ``status`` and closes the connection."""
+        self.close_connection = True
+        body = json.dumps({"message": message}).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in self.error_headers():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if getattr(self, "command", "") != "HEAD":
+                self.wfile.write(body)
+            self.wfile.flush()
+        except OSError:  # the client went away: nothing to answer
+            return
+        self._drain()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if not self.json_errors:
+            super().send_error(code, message, explain)
+            self._drain()
+            return
+        self.log_error("code %d, message %s", code, message or explain)
+        phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
+        self.refuse(code, phrase)
+
+    def _drain(self) -> None:
+        """Reads what the client is still sending (briefly, bounded): closing a socket with unread
+        data resets the connection, and the client could lose the answer."""
+        read = 0
+        try:
+            while read < _DRAIN_BYTES and select.select([self.rfile], [], [], 0.01)[0]:
+                chunk = self.rfile.read1(65536)
+                if not chunk:
+                    return
+                read += len(chunk)
+        except (OSError, ValueError):
+            return
+
+
+class QuietRequestHandler(HardenedRequestHandler):
     """No access log from werkzeug: the gateway writes its own one line per request."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
 
 
-class KeepAliveMixin(WSGIRequestHandler):
+class KeepAliveMixin(HardenedRequestHandler):
     """HTTP/1.1 persistent connections for werkzeug's request handler.
 
     werkzeug ends every response with ``Connection: close`` because ``http.server`` cannot skip a
@@ -197,9 +404,7 @@ class KeepAliveMixin(WSGIRequestHandler):
         has_body = code >= 200 and code not in (204, 304)
         if "content-length" not in names and has_body and self.command != "HEAD":
             lines.append(f"Content-Length: {len(payload)}")
-        if "server" not in names:
-            lines.append(f"Server: {self.version_string()}")
-        if "date" not in names:
+        if "date" not in names:  # and no Server header (HardenedRequestHandler)
             lines.append(f"Date: {self.date_time_string()}")
         if self.close_connection:
             lines.append("Connection: close")

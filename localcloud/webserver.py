@@ -9,6 +9,11 @@ Locally no email is sent, so nobody receives a confirmation code: ``POST /local/
 with ``{"email": ...}`` confirms a signed-up user with Cognito's ``AdminConfirmSignUp`` (what an
 administrator would do on AWS). It exists only here; the local ``config.json`` advertises it as
 ``localConfirmUrl`` and a deployed one never does.
+
+The server (:class:`WebRequestHandler`) answers only requests for its own address (``Host``
+``127.0.0.1:<port>`` or ``localhost:<port>``; see :func:`localcloud.servers.host_is_local`): a
+page elsewhere that rebinds its DNS name to 127.0.0.1 gets a 403, not config.json or the confirm
+action.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["LOCAL_CONFIRM_PATH", "ConfirmSignUp", "web_app"]
+from localcloud.servers import QuietRequestHandler
+
+__all__ = ["LOCAL_CONFIRM_PATH", "ConfirmSignUp", "WebRequestHandler", "web_app"]
 
 LOCAL_CONFIRM_PATH = "/local/confirm-sign-up"
 #: confirms the user with this email (Cognito AdminConfirmSignUp); raises botocore's ClientError
@@ -36,6 +43,12 @@ _PLACEHOLDER = """<!doctype html>
 <p>There is no <code>web/</code> folder to serve yet. The endpoints are in
 <a href="/config.json">config.json</a>; get a token with <code>make token</code>.</p></body></html>
 """
+
+
+class WebRequestHandler(QuietRequestHandler):
+    """Only requests for the web server's own address (DNS rebinding); JSON 403 otherwise."""
+
+    check_host = True
 
 
 def _json(status: int, document: dict[str, Any]) -> Response:
