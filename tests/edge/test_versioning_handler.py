@@ -368,3 +368,43 @@ def test_no_table_anywhere_is_a_500(
 def test_an_unexpected_event_is_a_500_without_a_stack_trace(clock: FakeClock) -> None:
     result = handler.lambda_handler({"Records": []}, None)
     assert refused(result, "500") == "Internal error while choosing the API version."
+
+
+# ---------------------------------------------------------------- the header decides, not the path
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["/v1/pets", "/v2/pets", "/v1", "/v1/", "/v9/pets", "/V1/pets", "/v01/pets", "/%76%31/pets", "//v1/pets"],
+)
+def test_a_stage_in_the_path_is_refused_whatever_the_header(invoke: Invoke, uri: str) -> None:
+    """``GET /v1/pets`` with ``APIVER: v2`` used to reach stage v1: the path, not the table, decided."""
+    for version in ("v1", "v2"):
+        event = with_headers("edge-missing-header", apiver=version)
+        request_of(event)["uri"] = uri
+        message = refused(invoke(event))
+        assert message.startswith("The path names an API version"), message
+        assert "known versions: v1, v2." in message
+
+
+@pytest.mark.parametrize("uri", ["/pets/v1", "/pets", "/v1x/pets", "/version/v2"])
+def test_a_version_elsewhere_in_the_path_is_an_ordinary_path(invoke: Invoke, uri: str) -> None:
+    event = with_headers("edge-missing-header", apiver="v1")
+    request_of(event)["uri"] = uri
+    request = forwarded(invoke(event))
+    assert request["uri"] == uri and request["origin"]["custom"]["path"] == "/v1"
+
+
+def test_a_viewer_request_event_is_the_misconfigured_answer(
+    table: Any, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attached to viewer-request, the function gets no ``origin``: say so, not a generic 500."""
+    event = load_event("edge-v1")
+    event["Records"][0]["cf"]["config"]["eventType"] = "viewer-request"
+    del request_of(event)["origin"]
+    assert (
+        refused(handler.lambda_handler(event, None), "500") == "API versioning is misconfigured at the edge."
+    )
+    logged = capsys.readouterr().out
+    assert "origin-request events only" in logged and '"eventType": "viewer-request"' in logged
+    assert "edge versioning failed" not in logged  # an answer, not a caught exception

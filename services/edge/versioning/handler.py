@@ -14,6 +14,11 @@ Which version a request asks for:
 
 A version is ``v`` and 1 to 3 digits. If both headers name a version and they differ, the request
 is refused (403) rather than guessed: either answer could hand the client a shape it cannot read.
+
+Only the header decides, so that only the mapping table decides which versions exist: a path whose
+first segment names a stage (``/v1/pets``, ``/v2``, any ``/v<digits>``, percent-encoded or not) is
+refused (403). Forwarded, it would reach that stage of the API whatever the header said, including
+a version the table has retired.
 A CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``) cannot carry ``APIVER``, so
 one that names no version goes to the newest version (every version shares the API's CORS rules).
 
@@ -35,8 +40,9 @@ between. A failed read keeps the last good map (and says so in the log) and is r
 Lambda gives a container one request at a time, so the cache needs no lock.
 
 Responses made here instead of forwarding: 403 for a missing, malformed, conflicting or unknown
-version; 503 while the mapping cannot be read; 500 when no table is configured or the function
-fails. Each is JSON ``{"message": ...}`` with ``cache-control: no-store``.
+version, or a stage in the path; 503 while the mapping cannot be read; 500 when the function is
+misconfigured (no table, no custom origin, attached to viewer-request, where CloudFront has chosen
+no origin yet) or fails. Each is JSON ``{"message": ...}`` with ``cache-control: no-store``.
 """
 
 import json
@@ -47,6 +53,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
@@ -74,6 +81,8 @@ _MEDIA_PREFIX: Final = f"application/vnd.{VENDOR}."
 _MEDIA_SUFFIX: Final = "+json"
 _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 _NO_VERSION: Final = "No API version in the request."
+_MISCONFIGURED: Final = "API versioning is misconfigured at the edge."
+_STAGE_SEGMENT: Final = re.compile(r"v[0-9]+", re.IGNORECASE)
 
 # The clock of routers created from now on; tests replace it to move time.
 clock: Callable[[], float] = time.monotonic
@@ -337,16 +346,30 @@ def generated_response(status: str, message: str, **headers: str) -> dict[str, A
     }
 
 
-def route_request(request: dict[str, Any]) -> dict[str, Any]:
+def stage_in_path(uri: str) -> str | None:
+    """The first path segment when it names a stage (``v1``, ``V02``, ``%761``), else None."""
+    segment = next((part for part in unquote(uri).split("/") if part), "")
+    return segment if _STAGE_SEGMENT.fullmatch(segment) else None
+
+
+def route_request(request: dict[str, Any], event_type: str | None = None) -> dict[str, Any]:
     """The decision: the request rewritten for its version's origin, or a generated response."""
-    custom_origin = request["origin"].get("custom")
+    origin = request.get("origin")
+    if not isinstance(origin, dict):  # a viewer-request event: CloudFront has chosen no origin yet
+        log(
+            "ERROR",
+            "edge versioning runs on origin-request events only: the request names no origin",
+            eventType=event_type,
+        )
+        return generated_response("500", _MISCONFIGURED)
+    custom_origin = origin.get("custom")
     if custom_origin is None:
-        log("ERROR", "edge versioning expects a custom origin", origin=list(request["origin"]))
-        return generated_response("500", "API versioning is misconfigured at the edge.")
+        log("ERROR", "edge versioning expects a custom origin", origin=list(origin))
+        return generated_response("500", _MISCONFIGURED)
     table, region = table_location(custom_origin)
     if not table:
         log("ERROR", "no version table: set the x-version-table origin header or edge_config.json")
-        return generated_response("500", "API versioning is misconfigured at the edge.")
+        return generated_response("500", _MISCONFIGURED)
     router = router_for(table, region)
     routes = router.routes()
     if routes is None:
@@ -354,6 +377,20 @@ def route_request(request: dict[str, Any]) -> dict[str, Any]:
             "503",
             "The API version mapping is unavailable; retry shortly.",
             retry_after=str(max(1, round(router.retry_after))),
+        )
+    stage = stage_in_path(str(request.get("uri", "")))
+    if stage is not None:
+        log(
+            "INFO",
+            "request refused",
+            reason="stage in the path",
+            method=request.get("method"),
+            uri=request.get("uri"),
+        )
+        return generated_response(
+            "403",
+            f"The path names an API version (/{stage[:8]}): choose the version with a header, not the "
+            f"path, and leave /{stage[:8]} out. {router.hint}",
         )
     headers = request["headers"]
     version, problem = requested_version(headers)
@@ -376,7 +413,8 @@ def route_request(request: dict[str, Any]) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Origin-request entry point; never lets an exception (or a stack trace) reach the viewer."""
     try:
-        return route_request(event["Records"][0]["cf"]["request"])
+        cloudfront = event["Records"][0]["cf"]
+        return route_request(cloudfront["request"], (cloudfront.get("config") or {}).get("eventType"))
     except Exception as error:
         log(
             "ERROR",
