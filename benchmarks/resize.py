@@ -140,10 +140,13 @@ def measure_uploads(
         import requests
 
         pet = {"name": "Photogenic", "species": "cat", "priceCents": 100}
-        created = requests.put(
-            f"{api}/pets/bench-photos", json=pet, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        created = requests.put(  # create-only: 412 when an earlier run (--config-url) created it
+            f"{api}/pets/bench-photos",
+            json=pet,
+            headers={"Authorization": f"Bearer {token}", "If-None-Match": "*"},
+            timeout=30,
         )
-        if created.status_code not in (200, 201):
+        if created.status_code not in (201, 412):
             raise SystemExit(f"PUT /pets/bench-photos -> {created.status_code} {created.text}")
         upload_to_ready(api, token, photos[min(photos, key=lambda name: len(photos[name]))], "bench-photos")
         for name, content in photos.items():

@@ -2,8 +2,9 @@
 
 The items go through the real routes (``PUT /pets/{petId}``, ``PUT /foods/{foodId}``) with the
 access token of the demo user, so they are validated and stored by the handlers themselves --
-never written into the tables behind the handlers' back. PUT is idempotent: seeding twice (or
-over persisted data) replaces the same items.
+never written into the tables behind the handlers' back. Each PUT is create-only
+(``If-None-Match: *``): seeding twice, or over persisted data, leaves an item that is already there
+as it is (a 412, counted as seeded), edits made since included, instead of overwriting it.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ DEMO_CATALOGUE: dict[str, list[dict[str, Any]]] = {
 
 
 def seed(config: dict[str, Any], route_keys: set[str], console: Callable[[str], None]) -> int:
-    """PUTs the demo catalogue; returns how many items were stored. ``route_keys`` of the main API."""
+    """PUTs the demo catalogue; returns how many of its items are in place (created or already there).
+
+    ``route_keys``: those of the main API.
+    """
     session = requests.Session()
     token = sign_in(config)["AccessToken"]
     session.headers["Authorization"] = f"Bearer {token}"
@@ -78,8 +82,13 @@ def seed(config: dict[str, Any], route_keys: set[str], console: Callable[[str], 
             console(f"localcloud: seed: the API has no PUT {collection}/{{id}} route, skipping {collection}")
             continue
         for item in items:
-            response = session.put(f"{config['apiUrl']}{collection}/{item['id']}", json=item, timeout=30)
-            if response.status_code in (200, 201):
+            response = session.put(
+                f"{config['apiUrl']}{collection}/{item['id']}",
+                json=item,
+                headers={"If-None-Match": "*"},  # create only: never overwrite what is there
+                timeout=30,
+            )
+            if response.status_code in (201, 412):  # created, or already there
                 stored += 1
             else:
                 console(

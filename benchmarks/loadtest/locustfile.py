@@ -11,7 +11,8 @@ signs in with ``USER_PASSWORD_AUTH`` against the stack's user pool (config.json 
 * posting a comment (half of them with an ``Idempotency-Key``).
 
 Every request is named by its route (``/pets/{petId}``) so the statistics group by route. On stop,
-each user deletes its pets and food (outside the statistics). Do not import this module in a test
+each user deletes its pets and food (outside the statistics) with ``If-Match: *``: a replace or
+delete without ``If-Match`` is a 428 once the item exists. Do not import this module in a test
 process: importing Locust monkey-patches the standard library with gevent.
 """
 
@@ -157,5 +158,5 @@ class StoreUser(HttpUser):
         with requests.Session() as session:
             session.headers.update(self.auth)
             for path in [*(f"/pets/{pet_id}" for pet_id in self.pets), f"/foods/{self.food}"]:
-                with contextlib.suppress(requests.RequestException):
-                    session.delete(f"{self.host}{path}", timeout=10)
+                with contextlib.suppress(requests.RequestException):  # whatever version it has now
+                    session.delete(f"{self.host}{path}", headers={"If-Match": "*"}, timeout=10)

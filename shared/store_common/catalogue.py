@@ -2,6 +2,10 @@
 
 It knows nothing of API Gateway: it takes validated models and ids, and raises domain errors.
 Persistence sits behind ``ItemTable``; ``store_common.dynamo.VersionedItemTable`` implements it.
+
+No lost update by default: a write that names no expected version may only create. Replacing or
+deleting an existing item needs its version (``If-Match``), so a client that read version 3 can
+never silently overwrite a version 4 it did not see. The table checks this atomically.
 """
 
 from datetime import UTC, datetime
@@ -9,7 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from store_common.errors import InvalidInput, NotFound
+from store_common.errors import InvalidInput, ItemExists, NotFound, PreconditionFailed, PreconditionRequired
 from store_common.models import Page
 from store_common.pagination import decode_token, encode_token
 
@@ -34,9 +38,13 @@ class ItemTable(Protocol):
         removed: set[str],
         now: str,
         expected_version: int | str | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> dict[str, Any]:
+        """None expects no item (raise ``ItemExists``); a version or "*" expects one (PreconditionFailed)."""
+        ...
 
-    def delete(self, item_id: str, expected_version: int | str | None = None) -> None: ...
+    def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
+        """As ``replace``; an absent item is NotFound when ``expected_version`` is None."""
+        ...
 
 
 def utc_now() -> str:
@@ -66,17 +74,46 @@ class Catalogue(Generic[ItemT]):
         )
 
     def put(
-        self, item_id: str, data: BaseModel, expected_version: int | str | None = None
+        self,
+        item_id: str,
+        data: BaseModel,
+        expected_version: int | str | None = None,
+        *,
+        create_only: bool = False,
     ) -> tuple[ItemT, bool]:
-        """Create or replace the item; return it and whether it was created."""
+        """Create or replace the item; return it and whether it was created.
+
+        ``expected_version``: the stored item's version (or "*": any) to replace; None creates
+        only. An existing item without one is a ``PreconditionRequired`` (428), or, when the client
+        asked to create only (``create_only``, ``If-None-Match: *``), a ``PreconditionFailed``.
+        """
         body_id = getattr(data, "id", None)
         if body_id is not None and body_id != item_id:
             raise InvalidInput(f"body id {body_id!r} differs from the path id {item_id!r}")
         fields = data.model_dump(exclude=set(SERVER_FIELDS))
         attributes = {name: value for name, value in fields.items() if value is not None}
         removed = {name for name, value in fields.items() if value is None}
-        stored = self.table.replace(item_id, attributes, removed, utc_now(), expected_version)
+        try:
+            stored = self.table.replace(item_id, attributes, removed, utc_now(), expected_version)
+        except ItemExists:
+            if create_only:
+                raise PreconditionFailed(
+                    f"{self.noun} {item_id!r} already exists and If-None-Match: * only creates; "
+                    "to replace it, send If-Match with its version (see its ETag)"
+                ) from None
+            raise PreconditionRequired(
+                f"{self.noun} {item_id!r} exists: send If-Match with its version (see its ETag) "
+                "to replace it, or If-None-Match: * to create only"
+            ) from None
         return self.item_model.model_validate(stored), stored["version"] == 1
 
     def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
-        self.table.delete(item_id, expected_version)
+        """Delete the item; without ``expected_version`` only an absent one "succeeds" (NotFound)."""
+        try:
+            self.table.delete(item_id, expected_version)
+        except ItemExists:
+            raise PreconditionRequired(
+                f"{self.noun} {item_id!r} exists: send If-Match with its version (see its ETag) to delete it"
+            ) from None
+        except NotFound:
+            raise NotFound(f"{self.noun} {item_id!r} not found") from None

@@ -22,10 +22,11 @@ from store_common.http import (
     metrics,
     ok_response,
     parse_if_match,
+    parse_preconditions,
     versioned_list,
 )
 from store_common.models import Page
-from store_common.params import IdParam, IfMatch, Limit, NextToken
+from store_common.params import IdParam, IfMatch, IfNoneMatch, Limit, NextToken
 
 
 def add_catalogue_routes(
@@ -67,12 +68,16 @@ def add_catalogue_routes(
         item_path,
         summary=f"Create or replace a {noun}",
         operation_id=f"put{noun.capitalize()}",
-        description="201 when created, 200 when replaced. `If-Match: <version>` makes the write conditional.",
+        description=(
+            "201 when created, 200 when replaced. Without a precondition a PUT only creates: replacing "
+            "an existing item needs `If-Match: <version>` (its ETag; 428 without it, 412 when stale). "
+            "`If-None-Match: *` makes the PUT create-only (412 when the item exists)."
+        ),
         tags=tag,
         responses={
             **ok_response(item_out, "Replaced"),
             **ok_response(item_out, "Created", status=201),
-            **error_responses(400, 412, 413, 415),
+            **error_responses(400, 412, 413, 415, 428),
         },
     )
     @_path_param_named(id_param)
@@ -80,8 +85,10 @@ def add_catalogue_routes(
         item_id: IdParam,
         body: Annotated[item_in, Body()],  # type: ignore[valid-type]
         if_match: IfMatch = None,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[item_out]:  # type: ignore[valid-type]
-        item, created = catalogue.put(item_id, body, parse_if_match(if_match))
+        expected, create_only = parse_preconditions(if_match, if_none_match)
+        item, created = catalogue.put(item_id, body, expected, create_only=create_only)
         metrics.add_metric(
             name=f"{noun.capitalize()}{'Created' if created else 'Replaced'}", unit="Count", value=1
         )
@@ -96,8 +103,9 @@ def add_catalogue_routes(
         item_path,
         summary=f"Delete a {noun}",
         operation_id=f"delete{noun.capitalize()}",
+        description="Needs `If-Match: <version>` (its ETag, or `*`): 428 without it, 412 when stale.",
         tags=tag,
-        responses={204: {"description": "Deleted"}, **error_responses(400, 404, 412)},
+        responses={204: {"description": "Deleted"}, **error_responses(400, 404, 412, 428)},
     )
     @_path_param_named(id_param)
     def delete_item(item_id: IdParam, if_match: IfMatch = None) -> Response[None]:

@@ -12,13 +12,19 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from store_common.errors import NotFound, PreconditionFailed
+from store_common.errors import ItemExists, NotFound, PreconditionFailed
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 AnyVersion = "*"
 """``If-Match: *``: the item must exist, whatever its version."""
+
+Expected = int | str | None
+"""What a write expects of the stored item, checked atomically by a condition expression:
+a version (it must have exactly that one), ``AnyVersion`` (it must exist) or None (it must NOT
+exist: a write without a precondition may only create, so it can never overwrite an update it
+did not see)."""
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,7 +77,8 @@ class VersionedItemTable:
     """A table keyed by ``id`` whose items carry ``version``, ``createdAt`` and ``updatedAt``.
 
     ``replace`` is one atomic UpdateItem: it replaces the item's attributes, increments the
-    version (1 on creation), and checks an expected version with a condition expression.
+    version (1 on creation), and checks what the caller expects (``Expected``) with a condition
+    expression, so no other write can come between the check and the write.
     """
 
     def __init__(self, table_name: str, client: Any | None = None) -> None:
@@ -100,9 +107,13 @@ class VersionedItemTable:
         attributes: Mapping[str, Any],
         removed: set[str],
         now: str,
-        expected_version: int | str | None = None,
+        expected_version: Expected = None,
     ) -> dict[str, Any]:
-        """Write ``attributes`` (dropping ``removed``), return the new item; raise PreconditionFailed."""
+        """Write ``attributes`` (dropping ``removed``), return the new item.
+
+        Raises ``ItemExists`` when ``expected_version`` is None and the item exists, and
+        ``PreconditionFailed`` when it is a version or ``AnyVersion`` that the item does not meet.
+        """
         names: dict[str, str] = {"#version": "version", "#createdAt": "createdAt", "#updatedAt": "updatedAt"}
         values: dict[str, Any] = {":zero": 0, ":one": 1, ":now": now}
         sets = [
@@ -120,9 +131,11 @@ class VersionedItemTable:
                 names[f"#r{index}"] = name
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed)))
         kwargs: dict[str, Any] = {}
-        if expected_version == AnyVersion:
+        if expected_version is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(id)"
+        elif expected_version == AnyVersion:
             kwargs["ConditionExpression"] = "attribute_exists(id)"
-        elif expected_version is not None:
+        else:
             kwargs["ConditionExpression"] = "#version = :expected"
             values[":expected"] = expected_version
         try:
@@ -142,12 +155,19 @@ class VersionedItemTable:
             raise
         return from_item(response["Attributes"])
 
-    def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
-        """Delete the item; raise NotFound when absent, PreconditionFailed on a version mismatch."""
+    def delete(self, item_id: str, expected_version: Expected = None) -> None:
+        """Delete the item; raise NotFound when absent, PreconditionFailed on a version mismatch.
+
+        With ``expected_version`` None the condition is that the item does not exist: an absent
+        item is then a NotFound, and an existing one an ``ItemExists`` (deleted only with a version
+        or ``AnyVersion``), decided atomically by DynamoDB, not by a read before the delete.
+        """
         kwargs: dict[str, Any] = {}
-        if expected_version == AnyVersion:
+        if expected_version is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(id)"
+        elif expected_version == AnyVersion:
             kwargs["ConditionExpression"] = "attribute_exists(id)"
-        elif expected_version is not None:
+        else:
             kwargs["ConditionExpression"] = "version = :expected"
             kwargs["ExpressionAttributeValues"] = to_item({":expected": expected_version})
         try:
@@ -166,9 +186,12 @@ class VersionedItemTable:
             raise NotFound(f"no item with id {item_id!r}")
 
 
-def _precondition_failed(error: ClientError, expected: int | str | None) -> PreconditionFailed:
+def _precondition_failed(error: ClientError, expected: Expected) -> PreconditionFailed:
+    """The error of a failed condition, from the item as it was (``ALL_OLD`` on failure)."""
     current: Any = error.response.get("Item")
+    version = from_item(current).get("version") if current else None
+    if expected is None:  # only an existing item fails attribute_not_exists
+        return ItemExists(f"the item exists (version {version})", version)
     if not current:
         return PreconditionFailed(f"If-Match {expected} does not match: the item does not exist")
-    version = from_item(current).get("version")
     return PreconditionFailed(f"If-Match {expected} does not match the current version {version}")

@@ -21,7 +21,22 @@ class NotFound(DomainError):
 
 
 class PreconditionFailed(DomainError):
-    """An ``If-Match`` version does not match the stored item (412)."""
+    """An ``If-Match`` version does not match the stored item, or ``If-None-Match: *`` found it (412)."""
+
+
+class ItemExists(PreconditionFailed):
+    """A write allowed only on an absent item found it there; ``version`` is the stored one.
+
+    A 412 as it is; the catalogue turns it into a 428 when the client sent no precondition at all.
+    """
+
+    def __init__(self, message: str, version: int | None = None) -> None:
+        super().__init__(message)
+        self.version = version
+
+
+class PreconditionRequired(DomainError):
+    """A replace or delete of an existing item sent no ``If-Match`` (428): it could lose an update."""
 
 
 class Unauthenticated(DomainError):

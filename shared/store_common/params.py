@@ -9,7 +9,20 @@ from store_common.models import ID_PATTERN
 IdParam = Annotated[str, Path(pattern=ID_PATTERN, description="Item id: letters, digits, _ and -, 1 to 64.")]
 IfMatch = Annotated[
     str | None,
-    Header(alias="if-match", description="Only write if the stored item has this version (412 if not)."),
+    Header(
+        alias="if-match",
+        description=(
+            'The version to replace or delete, as the ETag gives it: N, "N" or W/"N"; * for any '
+            "version. Required when the item exists (428 without it); 412 when it does not match."
+        ),
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="if-none-match",
+        description="`*`: create only; 412 when the item already exists. No other value is accepted.",
+    ),
 ]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page, 1 to 100.")]
 NextToken = Annotated[

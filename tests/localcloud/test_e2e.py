@@ -74,7 +74,11 @@ def test_catalogue_crud(api: str, auth: dict[str, str], collection: str) -> None
     stale = requests.put(url, json=ITEMS[collection], headers={**auth, "If-Match": "1"}, timeout=TIMEOUT)
     assert stale.status_code == 412 and "message" in stale.json()
 
-    deleted = requests.delete(url, headers=auth, timeout=TIMEOUT)
+    blind = requests.put(url, json=ITEMS[collection], headers=auth, timeout=TIMEOUT)  # no If-Match
+    assert blind.status_code == 428 and "If-Match" in blind.json()["message"]
+    assert requests.delete(url, headers=auth, timeout=TIMEOUT).status_code == 428
+
+    deleted = requests.delete(url, headers={**auth, "If-Match": '"2"'}, timeout=TIMEOUT)
     assert deleted.status_code == 204 and deleted.content == b""
     assert requests.get(url, timeout=TIMEOUT).status_code == 404
     again = requests.delete(url, headers=auth, timeout=TIMEOUT)

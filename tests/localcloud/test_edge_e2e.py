@@ -140,7 +140,7 @@ def test_authenticated_put_through_the_edge(
     assert stored.status_code == 200 and stored.json()["name"] == "Edgy"
     anonymous = requests.put(url, json=PET, headers=V2, timeout=TIMEOUT)
     assert anonymous.status_code == 401  # the API's JWT authorizer, behind the edge
-    deleted = requests.delete(url, headers={**auth, **V1}, timeout=TIMEOUT)
+    deleted = requests.delete(url, headers={**auth, **V1, "If-Match": '"1"'}, timeout=TIMEOUT)
     assert deleted.status_code == 204
 
 

@@ -120,3 +120,51 @@ def test_read_modify_write_with_if_match_loses_no_update(api: str, auth: dict[st
     final = requests.get(url, timeout=TIMEOUT).json()
     assert final["ageMonths"] == expected, (final, dict(conflicts))
     assert final["version"] == 1 + expected
+
+
+BLIND_WRITERS = 10
+UPDATES_PER_BLIND_WRITER = 5
+
+
+def test_read_modify_write_without_if_match_loses_no_update(api: str, auth: dict[str, str]) -> None:
+    """Ten writers each add 1 to ``ageMonths`` five times by GET then PUT, starting WITHOUT If-Match.
+
+    This kept 9 updates of 50 when a PUT without If-Match replaced blindly. Now such a PUT of an
+    existing pet is a 428 that changes nothing; the writer then sends the version it read, and
+    either wins or gets a 412 and reads again. No update is lost.
+    """
+    url = f"{api}/pets/{unique('blind')}"
+    assert requests.put(url, json={**PET, "ageMonths": 0}, headers=auth, timeout=TIMEOUT).status_code == 201
+    deadline = time.monotonic() + COUNTER_DEADLINE_SECONDS
+    statuses = Counter[int]()
+    lock = threading.Lock()
+
+    def writer(number: int) -> int:
+        session = requests.Session()
+        send_version = False
+        done = 0
+        for _ in range(UPDATES_PER_BLIND_WRITER):
+            for _attempt in range(MAX_ATTEMPTS_PER_INCREMENT):
+                assert time.monotonic() < deadline, "the blind writers took too long"
+                current = session.get(url, timeout=TIMEOUT).json()
+                body = {**PET, "ageMonths": current["ageMonths"] + 1}
+                headers = {**auth, "If-Match": str(current["version"])} if send_version else auth
+                response = session.put(url, json=body, headers=headers, timeout=TIMEOUT)
+                with lock:
+                    statuses[response.status_code] += 1
+                if response.status_code == 200:
+                    done += 1
+                    break
+                assert response.status_code in (412, 428), response.text
+                send_version = send_version or response.status_code == 428
+            else:
+                raise AssertionError(f"writer {number} never got an update in")
+        return done
+
+    done = run_together(BLIND_WRITERS, writer)
+    expected = BLIND_WRITERS * UPDATES_PER_BLIND_WRITER
+    assert sum(done) == expected
+    final = requests.get(url, timeout=TIMEOUT).json()
+    assert final["ageMonths"] == expected, (final, dict(statuses))
+    assert final["version"] == 1 + expected
+    assert statuses[428] == BLIND_WRITERS and statuses[200] == expected, dict(statuses)

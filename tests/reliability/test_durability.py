@@ -84,7 +84,7 @@ def write_everything(dev: DevChild) -> dict[str, Any]:
     winners = [response for response in contenders if response.status_code == 200]
     assert len(winners) == 1 and sorted(r.status_code for r in contenders).count(412) == CONCURRENT_WRITES - 1
     pets["seq-2"] = winners[0].json()  # replayed in the order of effect, the winner wins again
-    deleted = requests.delete(f"{api}/pets/seq-1", headers=auth, timeout=TIMEOUT)
+    deleted = requests.delete(f"{api}/pets/seq-1", headers={**auth, "If-Match": "1"}, timeout=TIMEOUT)
     assert deleted.status_code == 204
     del pets["seq-1"]
     comment_headers = {**auth, "Idempotency-Key": "durable-comment-1"}

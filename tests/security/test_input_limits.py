@@ -139,6 +139,20 @@ def test_a_path_that_cannot_be_a_route_is_a_json_404(api: str, auth: dict[str, s
         (b'{"name": "Rex", "species": "dog\\nfish", "priceCents": 1}', "control characters"),
         (b'{"name": "Rex", "species": "dog", "breed": "\\u001b[31m", "priceCents": 1}', "breed"),
         (b'\xff\xfe{"name": 1}', "body"),
+        # issue 17: strict input
+        (b'{"name": "Rex", "species": "dog", "priceCents": ' + b"1" * 4301 + b"}", "body.priceCents"),
+        (b'{"name": "Rex", "species": "dog", "priceCents": ' + b"1" * 21 + b"}", "body.priceCents"),
+        (b'{"name": "Rex", "species": "dog", "priceCents": "100"}', "body.priceCents"),
+        (b'{"name": "Rex", "species": "dog", "priceCents": true}', "body.priceCents"),
+        (b'{"name": "Rex", "species": "dog", "priceCents": 100.0}', "body.priceCents"),
+        (b'{"name": "Rex", "species": "dog", "priceCents": 1e2}', "body.priceCents"),
+        (b'{"name": "Re\\u202ex", "species": "dog", "priceCents": 1}', "body.name"),
+        (b'{"name": "Re\xe2\x80\xaex", "species": "dog", "priceCents": 1}', "body.name"),  # U+202E as UTF-8
+        (b'{"name": "\\u200b", "species": "dog", "priceCents": 1}', "body.name"),
+        (b'{"name": "\\u2060 \\ufeff", "species": "dog", "priceCents": 1}', "body.name"),
+        (b'{"name": "Rex", "species": "dog\\u2028fish", "priceCents": 1}', "body.species"),
+        (b'{"name": "R\xffx", "species": "dog", "priceCents": 1}', "not valid UTF-8"),
+        (b'{"name": "R\xc3x", "species": "dog", "priceCents": 1}', "not valid UTF-8"),
         (b'"a string"', "body"),
         (b"null", "body"),
         (b"", "body"),
@@ -147,10 +161,37 @@ def test_a_path_that_cannot_be_a_route_is_a_json_404(api: str, auth: dict[str, s
 def test_hostile_json_is_400_and_changes_nothing(
     api: str, auth: dict[str, str], pet: Any, body: bytes, expected: str
 ) -> None:
-    response = requests.put(
-        pet[0], data=body, headers={**auth, "Content-Type": "application/json"}, timeout=TIMEOUT
-    )
+    headers = {**auth, "Content-Type": "application/json", "If-Match": str(pet[1]["version"])}
+    response = requests.put(pet[0], data=body, headers=headers, timeout=TIMEOUT)
     assert expected in refused(response, 400)
+    unchanged(pet)
+
+
+def test_a_body_that_is_not_utf8_is_400_however_the_gateway_hands_it_over(
+    api: str, auth: dict[str, str], pet: Any
+) -> None:
+    """With a JSON type the gateway passes text (bytes that are not UTF-8 become U+FFFD); without
+    one, base64. Either way: a 400 naming the body, never a 500 and never a stored U+FFFD."""
+    body = b'{"name": "R\xffx", "species": "dog", "priceCents": 1}'
+    path = urlsplit(pet[0]).path
+    for headers in ({"Content-Type": "application/json"}, {}):
+        status, answer = raw_request(api, "PUT", path, {**auth, **headers, "If-Match": "1"}, body)
+        assert status == 400 and "not valid UTF-8" in answer["message"], (headers, status, answer)
+    new = f"/pets/{unique('utf8')}"
+    status, answer = raw_request(api, "PUT", new, auth, body)
+    assert status == 400, answer
+    assert requests.get(f"{api}{new}", timeout=TIMEOUT).status_code == 404
+    unchanged(pet)
+
+
+@pytest.mark.parametrize("if_match", ['"1', '1"', 'W/"1', '"1", "2"', "latest"])
+def test_if_match_is_exactly_a_version_or_star(
+    api: str, auth: dict[str, str], pet: Any, if_match: str
+) -> None:
+    """``"1`` and ``1"`` used to pass as version 1."""
+    headers = {**auth, "If-Match": if_match}
+    assert "If-Match" in refused(requests.put(pet[0], json=PET, headers=headers, timeout=TIMEOUT), 400)
+    assert "If-Match" in refused(requests.delete(pet[0], headers=headers, timeout=TIMEOUT), 400)
     unchanged(pet)
 
 
@@ -204,7 +245,7 @@ def test_found_a_form_cannot_write_an_item(api: str, auth: dict[str, str]) -> No
 
 
 def test_found_json_in_any_letter_case_is_json(api: str, auth: dict[str, str], pet: Any) -> None:
-    headers = {**auth, "Content-Type": "Application/JSON; charset=UTF-8"}
+    headers = {**auth, "Content-Type": "Application/JSON; charset=UTF-8", "If-Match": "1"}
     response = requests.put(
         pet[0], data=json.dumps({**PET, "priceCents": 2}), headers=headers, timeout=TIMEOUT
     )
@@ -220,7 +261,13 @@ def test_found_a_body_without_content_type_gets_the_same_checks(
     status, answer = raw_request(api, "PUT", urlsplit(pet[0]).path, auth, body)
     assert status == 400 and "duplicate keys" in answer["message"], answer
     unchanged(pet)
-    fine = raw_request(api, "PUT", urlsplit(pet[0]).path, auth, json.dumps({**PET, "priceCents": 3}).encode())
+    fine = raw_request(
+        api,
+        "PUT",
+        urlsplit(pet[0]).path,
+        {**auth, "If-Match": "1"},
+        json.dumps({**PET, "priceCents": 3}).encode(),
+    )
     assert fine[0] == 200 and fine[1]["priceCents"] == 3
 
 

@@ -129,7 +129,7 @@ def test_stale_version_event_is_412(invoke: Invoke) -> None:
 def test_put_creates_then_replaces_with_versions(invoke: Invoke, cat: Catalogue) -> None:
     first = put(invoke, cat, "item-1", cat.valid)
     assert first["statusCode"] == 201
-    second = put(invoke, cat, "item-1", {**cat.valid, "name": "Renamed"})
+    second = put(invoke, cat, "item-1", {**cat.valid, "name": "Renamed"}, **{"if-match": '"1"'})
     assert second["statusCode"] == 200
     replaced = body_of(second)
     assert replaced["version"] == 2 and replaced["name"] == "Renamed"
@@ -139,13 +139,13 @@ def test_put_creates_then_replaces_with_versions(invoke: Invoke, cat: Catalogue)
 
 def test_put_is_a_full_replace(invoke: Invoke) -> None:
     put(invoke, PETS, "rex", {**PETS.valid, "breed": "Collie"})
-    put(invoke, PETS, "rex", PETS.valid)  # no breed this time
+    put(invoke, PETS, "rex", PETS.valid, **{"if-match": "1"})  # no breed this time
     assert stored(invoke, PETS, "rex")["breed"] is None
 
 
 def test_a_get_result_can_be_put_back(invoke: Invoke, cat: Catalogue) -> None:
     item = body_of(put(invoke, cat, "item-1", cat.valid))
-    again = put(invoke, cat, "item-1", {**item, "name": "Changed"})
+    again = put(invoke, cat, "item-1", {**item, "name": "Changed"}, **{"if-match": str(item["version"])})
     assert again["statusCode"] == 200 and body_of(again)["version"] == 2
 
 
@@ -165,7 +165,7 @@ def test_if_match_current_version_succeeds(invoke: Invoke, cat: Catalogue, if_ma
 
 def test_if_match_mismatch_is_412_and_changes_nothing(invoke: Invoke, cat: Catalogue) -> None:
     put(invoke, cat, "item-1", cat.valid)
-    put(invoke, cat, "item-1", cat.valid)
+    put(invoke, cat, "item-1", cat.valid, **{"if-match": "1"})
     before = stored(invoke, cat, "item-1")
     assert_json_error(put(invoke, cat, "item-1", {**cat.valid, "name": "Lost"}, **{"if-match": "1"}), 412)
     assert stored(invoke, cat, "item-1") == before
@@ -204,7 +204,7 @@ BAD_BODIES = {
 @pytest.mark.parametrize("case", BAD_BODIES)
 def test_bad_body_is_400_json_and_changes_nothing(invoke: Invoke, cat: Catalogue, case: str) -> None:
     original = body_of(put(invoke, cat, "item-1", cat.valid))
-    response = put(invoke, cat, "item-1", BAD_BODIES[case])
+    response = put(invoke, cat, "item-1", BAD_BODIES[case], **{"if-match": "1"})
     assert_json_error(response, 400)
     assert stored(invoke, cat, "item-1") == original
 

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from pydantic import Field
-from store_common.models import Item, ItemIn, SingleLine
+from store_common.models import Integer, Item, ItemIn, SingleLine
 
 
 class FoodIn(ItemIn):
@@ -11,8 +11,8 @@ class FoodIn(ItemIn):
 
     name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     species: Annotated[SingleLine, Field(min_length=1, max_length=40, description="The animal it is for.")]
-    priceCents: Annotated[int, Field(ge=0, le=100_000_000)]
-    weightGrams: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    priceCents: Annotated[Integer, Field(ge=0, le=100_000_000)]
+    weightGrams: Annotated[Integer | None, Field(ge=1, le=1_000_000)] = None
 
 
 class Food(Item):

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from pydantic import Field
-from store_common.models import Item, ItemIn, SingleLine
+from store_common.models import Integer, Item, ItemIn, SingleLine
 
 
 class PetIn(ItemIn):
@@ -12,8 +12,8 @@ class PetIn(ItemIn):
     name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     species: Annotated[SingleLine, Field(min_length=1, max_length=40, examples=["dog"])]
     breed: Annotated[SingleLine | None, Field(max_length=60)] = None
-    ageMonths: Annotated[int | None, Field(ge=0, le=600)] = None
-    priceCents: Annotated[int, Field(ge=0, le=100_000_000)]
+    ageMonths: Annotated[Integer | None, Field(ge=0, le=600)] = None
+    priceCents: Annotated[Integer, Field(ge=0, le=100_000_000)]
 
 
 class Pet(Item):
