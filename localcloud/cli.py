@@ -16,9 +16,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localcloud import DEFAULT_REGION, DEFAULT_STACK_NAME
+
+if TYPE_CHECKING:
+    from localcloud.template import Template
 
 __all__ = ["main"]
 
@@ -49,6 +52,20 @@ def _parameter_overrides(values: Sequence[str]) -> dict[str, str]:
             raise SystemExit(f"localcloud: --parameter-overrides wants Name=Value, got {value!r}")
         overrides[name] = setting
     return overrides
+
+
+def template_of(args: argparse.Namespace) -> Template | None:
+    """The template of the command's options (SAM transform included); None when it cannot be
+    loaded, after saying why in one line on stderr."""
+    from localcloud.template import TemplateError, load_template
+
+    try:
+        return load_template(
+            args.template, _parameter_overrides(args.parameter_overrides), args.region, args.stack_name
+        )
+    except TemplateError as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return None
 
 
 def _add_template_options(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         "--config-url", default=DEFAULT_CONFIG_URL, help="config.json of a running local cloud to use"
     )
 
+    transform = commands.add_parser(
+        "transform",
+        help="print the CloudFormation template the local cloud deploys (the SAM transform's output)",
+    )
+    _add_template_options(transform)
+
     token = commands.add_parser("token", help="sign the demo user in; print an access token")
     token.add_argument("--email", default=None, help="user to sign in (default demo@example.com)")
     token.add_argument("--password", default=None, help="password (default: the demo password)")
@@ -118,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dev(args)
     if args.command == "invoke":
         return _invoke(args)
+    if args.command == "transform":
+        return _transform(args)
     return _token(args)
 
 
@@ -127,7 +152,6 @@ def _dev(args: argparse.Namespace) -> int:
     from localcloud.seed import seed
     from localcloud.servers import PortInUseError
     from localcloud.stack import DeployError
-    from localcloud.template import TemplateError, load_template
 
     started = time.monotonic()
     console = _Console(sys.stdout)
@@ -138,12 +162,8 @@ def _dev(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    try:
-        template = load_template(
-            args.template, _parameter_overrides(args.parameter_overrides), args.region, args.stack_name
-        )
-    except TemplateError as error:
-        print(f"localcloud: {error}", file=sys.stderr)
+    template = template_of(args)
+    if template is None:
         return 2
     cloud = LocalCloud(
         template,
@@ -220,6 +240,17 @@ def _invoke(args: argparse.Namespace) -> int:
     from localcloud.invoke import invoke_function
 
     return invoke_function(args)
+
+
+# ---------------------------------------------------------------------- transform
+def _transform(args: argparse.Namespace) -> int:
+    from localcloud.transform import dumps
+
+    template = template_of(args)
+    if template is None:
+        return 2
+    print(dumps(template.document))
+    return 0
 
 
 # ---------------------------------------------------------------------- token

@@ -10,6 +10,7 @@ state last).
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 from collections.abc import Callable
@@ -25,8 +26,6 @@ from localcloud.custom_resources import CustomResourceRunner, one_off_invoker
 from localcloud.edge import EdgeRequestHandler, EdgeServer, LocalOrigins
 from localcloud.functions import DEFAULT_MAX_WORKERS, FunctionRuntime
 from localcloud.gateway import Gateway, api_request_handler
-from localcloud.routes import IMPLICIT_API
-from localcloud.serverless import implicit_api_needed
 from localcloud.servers import PortInUseError, ServerThread, bind, local_origins
 from localcloud.stack import LocalStack, deploy
 from localcloud.template import Template
@@ -67,9 +66,7 @@ class LocalCloud:
 
     def start(self) -> dict[str, Any]:
         """Starts everything; returns the config.json document. Raises PortInUseError early."""
-        api_names = [resource.logical_id for resource in self.template.of_type("AWS::Serverless::HttpApi")]
-        if implicit_api_needed(self.template.of_type("AWS::Serverless::Function")):
-            api_names.append(IMPLICIT_API)
+        api_names = [resource.logical_id for resource in self.template.of_type("AWS::ApiGatewayV2::Api")]
         edge_names = served_distributions(self.template)
         sockets = self._bind_all(api_names, edge_names)
         state_file = self.persist_dir / STATE_FILE_NAME if self.persist_dir else None
@@ -115,6 +112,9 @@ class LocalCloud:
             )
             self._route_lambda_service_to_workers()
             authorizer = JwtAuthorizer(local_jwks_url(self.backend.url))
+            web_host, web_port = sockets["web"].getsockname()[:2]
+            self._web_origin = f"http://{web_host}:{web_port}"
+            self._allow_web_origin(self.stack)
             for name in api_names:
                 api = self.stack.apis.get(name)
                 if api is None:
@@ -138,8 +138,6 @@ class LocalCloud:
                     f"edge-{name}", sockets.pop(_edge_key(name)), edge, EdgeRequestHandler
                 ).start()
             web_dir = self.template.base_dir / "web"
-            host, port = sockets["web"].getsockname()[:2]
-            self._web_origin = f"http://{host}:{port}"
             config = self.config()
             confirm = self._confirm_sign_up if "localConfirmUrl" in config else None
             self.web_server = ServerThread(
@@ -154,6 +152,17 @@ class LocalCloud:
                 sock.close()
             self.stop()
             raise
+
+    def _allow_web_origin(self, stack: LocalStack) -> None:
+        """Each API with CORS also allows the local web client's origin, as the deployed stack's
+        allows its web distribution's (which the local web server stands in for): moving the web
+        port needs no CORS override."""
+        assert self._web_origin is not None
+        origins = web_origins(self._web_origin)
+        for api in stack.apis.values():
+            if api.cors is not None:
+                extra = tuple(origin for origin in origins if origin not in api.cors.allow_origins)
+                api.cors = dataclasses.replace(api.cors, allow_origins=(*api.cors.allow_origins, *extra))
 
     @property
     def _region(self) -> str:
@@ -214,9 +223,10 @@ class LocalCloud:
             server = self.api_servers.get(name)
             if server is None:
                 continue
-            for index, stage in enumerate(api.stages):
+            # the $default stage first: ``apiUrl`` is the first API's $default stage, if it has one
+            for stage in sorted(api.stages, key=lambda stage: stage.name != "$default"):
                 url = server.url + stage.prefix
-                apis[name if index == 0 else f"{name}/{stage.name}"] = url
+                apis[name if stage.name == "$default" else f"{name}/{stage.name}"] = url
                 if api_url is None:
                     api_url = url
         cognito = self.stack.cognito()
@@ -260,6 +270,12 @@ class LocalCloud:
         moto_internals.install_local_integrations(None)
         if self.backend is not None:
             self.backend.stop()
+
+
+def web_origins(origin: str) -> tuple[str, ...]:
+    """The local web client's origin, and its ``localhost`` twin when it listens on 127.0.0.1."""
+    twin = origin.replace("://127.0.0.1:", "://localhost:")
+    return (origin,) if twin == origin else (origin, twin)
 
 
 def _edge_key(distribution: str) -> str:

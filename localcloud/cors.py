@@ -34,12 +34,12 @@ class CorsSpec:
     allow_credentials: bool = False
 
     @classmethod
-    def from_template(cls, configuration: Any) -> CorsSpec | None:
-        """From an HttpApi's resolved ``CorsConfiguration`` (``true`` means any origin)."""
-        if configuration is None or configuration is False:
+    def from_configuration(cls, configuration: Any) -> CorsSpec | None:
+        """From an API's resolved ``CorsConfiguration`` (CloudFormation: ``AllowOrigins``, ...) or
+        OpenAPI ``x-amazon-apigateway-cors`` (``allowOrigins``, ...); None when there is none."""
+        if not isinstance(configuration, dict):
             return None
-        if configuration is True:
-            return cls(allow_origins=("*",))
+        configuration = {key[:1].upper() + key[1:]: value for key, value in configuration.items()}
         return cls(
             allow_origins=_strings(configuration.get("AllowOrigins")),
             allow_methods=tuple(method.upper() for method in _strings(configuration.get("AllowMethods"))),

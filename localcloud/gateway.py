@@ -139,7 +139,7 @@ class Gateway:
         if match is None:
             return self._with_cors(request, GatewayResponse.message(404, "Not Found"))
         route = match.route
-        note.append(route.function)
+        note.append(route.function or "(no local integration)")
         claims = scopes = None
         if route.authorizer is not None:
             spec = self.api.authorizers.get(route.authorizer)
@@ -155,6 +155,8 @@ class Gateway:
                 message = "Forbidden" if result.status == 403 else "Unauthorized"
                 return self._with_cors(request, GatewayResponse.message(result.status, message, extra))
             claims, scopes = result.claims, result.scopes
+        if route.integration is None:  # reported at start: API Gateway answers an integration failure so
+            return self._with_cors(request, GatewayResponse.message(500, "Internal Server Error"))
         event = build_event(
             request,
             self.api,
@@ -166,7 +168,7 @@ class Gateway:
             jwt_claims=claims,
             jwt_scopes=scopes,
         )
-        invocation = self._invoker.invoke(route.function, event)
+        invocation = self._invoker.invoke(route.integration.function, event)
         if invocation.init_ms is not None:
             note.append(f"cold start {invocation.init_ms:.0f} ms")
         if not invocation.ok:

@@ -20,10 +20,10 @@ from functools import partial
 from typing import Any
 
 from localcloud.aws_backend import AwsBackend, aws_client
+from localcloud.cli import template_of
 from localcloud.cognito_user import ConfigError, fetch_config
 from localcloud.functions import FunctionRuntime
 from localcloud.stack import DeployError, deploy
-from localcloud.template import TemplateError, load_template
 
 __all__ = ["invoke_function"]
 
@@ -38,15 +38,16 @@ def _read_event(path: str) -> Any:
 
 
 def invoke_function(args: argparse.Namespace) -> int:
-    overrides = dict(value.partition("=")[::2] for value in args.parameter_overrides)
+    template = template_of(args)
+    if template is None:
+        return 2
     try:
-        template = load_template(args.template, overrides, args.region, args.stack_name)
         event = _read_event(str(args.event))
-    except (TemplateError, OSError, ValueError) as error:
+    except (OSError, ValueError) as error:
         _stderr(f"localcloud: {error}")
         return 2
-    if args.function not in {r.logical_id for r in template.of_type("AWS::Serverless::Function")}:
-        names = ", ".join(r.logical_id for r in template.of_type("AWS::Serverless::Function"))
+    if args.function not in {r.logical_id for r in template.of_type("AWS::Lambda::Function")}:
+        names = ", ".join(r.logical_id for r in template.of_type("AWS::Lambda::Function"))
         _stderr(f"localcloud: {args.function} is not a function of {args.template} (functions: {names})")
         return 2
 

@@ -21,13 +21,36 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from localcloud.template import Resource, Template
 
 if TYPE_CHECKING:
-    from localcloud.authorizer import JwtAuthorizerSpec
     from localcloud.cloudfront import DistributionSpec
     from localcloud.custom_resources import CustomResourceRunner
     from localcloud.functions import FunctionSpec
     from localcloud.routes import ApiSpec
 
-__all__ = ["DeployContext", "Physical", "ResourceType", "UnsupportedResourceError"]
+__all__ = [
+    "DeployContext",
+    "Physical",
+    "ResourceType",
+    "UnsupportedResourceError",
+    "error_code",
+    "pick",
+    "tag_list",
+]
+
+
+def error_code(error: Any) -> str:
+    """The ``Error.Code`` of a botocore ``ClientError``."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def tag_list(tags: Any) -> list[dict[str, str]]:
+    """CloudFormation tags (a map or a Key/Value list) as the service APIs' Key/Value list."""
+    if isinstance(tags, dict):
+        return [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+    return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags or []]
+
+
+def pick(source: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: source[name] for name in names if name in source}
 
 
 class UnsupportedResourceError(RuntimeError):
@@ -56,9 +79,9 @@ class DeployContext:
     resolve: Callable[[Any, str], Any]
     warnings: list[str] = field(default_factory=list)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    #: layer version ARN -> its local folder
     layers: dict[str, Path] = field(default_factory=dict)
     apis: dict[str, ApiSpec] = field(default_factory=dict)
-    authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
     #: distribution logical id -> ``host:port`` of its local edge server (only those served)
     edge_hosts: dict[str, str] = field(default_factory=dict)
     distributions: dict[str, DistributionSpec] = field(default_factory=dict)
@@ -74,8 +97,8 @@ class DeployContext:
     def function_for_arn(self, arn: Any) -> str | None:
         """The logical id of the template function an ARN names (with or without a version or alias).
 
-        ``!Ref Function.Version`` resolves to ``<function ARN>:<version>``; locally every version
-        runs the function's current code. None when no function of the template that runs
+        A version's or alias's ARN is ``<function ARN>:<qualifier>``; locally every version and
+        alias runs the function's current code. None when no function of the template that runs
         locally has that ARN.
         """
         for logical_id, spec in self.functions.items():

@@ -1,8 +1,8 @@
-"""HTTP API routes from the template, and API Gateway's route selection.
+"""HTTP API routes, and API Gateway's route selection.
 
-Routes come from every function's ``Events`` of ``Type: HttpApi`` (``ApiId``, ``Path``, ``Method``;
-no ``ApiId`` means SAM's implicit ``ServerlessHttpApi``; no Path/Method means the ``$default``
-route). Selection follows "Working with routes for HTTP APIs": the most specific match wins --
+Routes come from what CloudFormation deploys (:mod:`localcloud.resources.apigatewayv2`): an
+``AWS::ApiGatewayV2::Api``'s OpenAPI ``Body`` (how the SAM transform writes an HttpApi, with each
+function's ``HttpApi`` events as paths) and ``AWS::ApiGatewayV2::Route`` resources. Selection follows "Working with routes for HTTP APIs": the most specific match wins --
 a full match for path and method, then a match with a greedy ``{proxy+}`` variable, then
 ``$default``; a method-specific route beats ``ANY``; a literal segment beats a ``{variable}``.
 No match (including a known path with another method) is a 404, as API Gateway answers.
@@ -17,11 +17,21 @@ from urllib.parse import unquote
 from localcloud.authorizer import JwtAuthorizerSpec
 from localcloud.cors import CorsSpec
 
-__all__ = ["IMPLICIT_API", "ApiSpec", "Route", "RouteMatch", "RouteTable", "Stage"]
+__all__ = ["ApiSpec", "Integration", "Route", "RouteMatch", "RouteTable", "Stage"]
 
-IMPLICIT_API = "ServerlessHttpApi"
 DEFAULT_ROUTE = "$default"
 _VARIABLE = re.compile(r"^\{([A-Za-z0-9._-]+)(\+?)\}$")
+
+
+@dataclass(frozen=True)
+class Integration:
+    """Where a route sends its requests: a Lambda function (proxy, payload format 2.0)."""
+
+    #: logical id of the template's function
+    function: str
+    #: the ARN the integration names (the function's, or a version's or alias's)
+    invoked_arn: str = ""
+    timeout_ms: int = 30_000
 
 
 @dataclass(frozen=True)
@@ -29,13 +39,15 @@ class Route:
     route_key: str
     method: str
     path: str
-    function: str
-    event_name: str = ""
+    #: None when the integration cannot run locally (reported at start): API Gateway's 500
+    integration: Integration | None
     #: name of the authorizer that guards the route, None for a public route
     authorizer: str | None = None
     scopes: tuple[str, ...] = ()
-    payload_format_version: str = "2.0"
-    timeout_ms: int = 30_000
+
+    @property
+    def function(self) -> str | None:
+        return self.integration.function if self.integration else None
 
 
 @dataclass(frozen=True)
@@ -53,18 +65,20 @@ class Stage:
 
 @dataclass
 class ApiSpec:
-    """One ``AWS::Serverless::HttpApi`` (or the implicit API) with its stages and routes."""
+    """One ``AWS::ApiGatewayV2::Api`` (an HTTP API) with its stages and routes."""
 
     logical_id: str
     api_id: str
-    #: the HttpApi's own stage first, then any ``AWS::ApiGatewayV2::Stage`` of the API
-    stages: list[Stage] = field(default_factory=lambda: [Stage("$default")])
+    #: its ``AWS::ApiGatewayV2::Stage`` resources, in deployment order
+    stages: list[Stage] = field(default_factory=list)
     cors: CorsSpec | None = None
+    #: JWT authorizers by name (OpenAPI security scheme, or ``AWS::ApiGatewayV2::Authorizer`` id)
     authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
-    default_authorizer: str | None = None
     #: authorizers the local cloud cannot run (name -> why); their routes answer 401
     unsupported_authorizers: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
+    #: ``AWS::ApiGatewayV2::Integration`` resources by id (None: cannot run locally), for routes
+    integrations: dict[str, Integration | None] = field(default_factory=dict)
 
     def stage_for(self, path: str) -> tuple[Stage, str] | None:
         """The stage a request path goes to, and the path within the stage.

@@ -18,49 +18,22 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localcloud import ACCOUNT_ID
-from localcloud.cloudfront import CLOUDFRONT_RESOURCE_TYPES, DistributionSpec
-from localcloud.custom_resources import CUSTOM_RESOURCE_TYPES, CustomResourceRunner, is_custom_resource
+from localcloud.cloudfront import DistributionSpec
+from localcloud.custom_resources import CustomResourceRunner
 from localcloud.functions import FunctionSpec
 from localcloud.intrinsics import IntrinsicError, Resolver, references
-from localcloud.resource_types import DeployContext, Physical, ResourceType, UnsupportedResourceError
-from localcloud.resources import AWS_RESOURCE_TYPES, NO_OP_RESOURCE_TYPES
-from localcloud.routes import IMPLICIT_API, ApiSpec
-from localcloud.serverless import SERVERLESS_RESOURCE_TYPES, build_api, collect_routes, implicit_api_needed
+from localcloud.resource_types import DeployContext, Physical, UnsupportedResourceError
+from localcloud.resources import REGISTRY, handler_for, support_of
+from localcloud.routes import ApiSpec
 from localcloud.template import Template
 
 __all__ = ["REGISTRY", "DeployError", "LocalStack", "deploy", "handler_for", "support_of"]
 
-REGISTRY: dict[str, ResourceType] = {
-    resource_type: handler
-    for handler in (
-        *AWS_RESOURCE_TYPES,
-        *SERVERLESS_RESOURCE_TYPES,
-        *CLOUDFRONT_RESOURCE_TYPES,
-        *CUSTOM_RESOURCE_TYPES,
-        *NO_OP_RESOURCE_TYPES,
-    )
-    for resource_type in handler.types
-}
 _POOL_FROM_ISSUER = re.compile(r"/(?P<pool>[\w-]+_[0-9A-Za-z]+)$")
 
 
 class DeployError(RuntimeError):
     """The template could not be deployed locally; the message names the resource."""
-
-
-def handler_for(resource_type: str) -> ResourceType | None:
-    """The handler of a type; every ``Custom::<Name>`` is a custom resource."""
-    if is_custom_resource(resource_type):
-        return REGISTRY["AWS::CloudFormation::CustomResource"]
-    return REGISTRY.get(resource_type)
-
-
-def support_of(resource_type: str) -> str:
-    """``emulated``, ``no-op`` (exists as a name only) or ``unsupported`` (reported at start)."""
-    handler = handler_for(resource_type)
-    if handler is None:
-        return "unsupported"
-    return "no-op" if handler.no_op else "emulated"
 
 
 @dataclass
@@ -82,17 +55,15 @@ class LocalStack:
 
     @property
     def main_api(self) -> ApiSpec | None:
-        """The API ``apiUrl`` points at: the template's first HttpApi, else the implicit one."""
+        """The API ``apiUrl`` points at: the template's first HTTP API."""
         return next(iter(self.apis.values()), None)
 
     def cognito(self) -> dict[str, str | None]:
-        """The user pool and app client that the main API's JWT authorizer trusts."""
+        """The user pool and app client that the main API's (first) JWT authorizer trusts."""
         pool_id = client_id = None
         api = self.main_api
         if api is not None and api.authorizers:
-            authorizer = api.authorizers.get(api.default_authorizer or "") or next(
-                iter(api.authorizers.values())
-            )
+            authorizer = next(iter(api.authorizers.values()))
             match = _POOL_FROM_ISSUER.search(authorizer.issuer)
             pool_id = match.group("pool") if match else None
             client_id = authorizer.audience[0] if authorizer.audience else None
@@ -112,15 +83,6 @@ class LocalStack:
 
 def _resolver(template: Template, physical: dict[str, Physical]) -> Resolver:
     def resource_ref(logical_id: str) -> Any:
-        if logical_id not in physical and "." in logical_id:
-            # SAM's ``!Ref Function.Version`` / ``!Ref Function.Alias`` (AutoPublishAlias)
-            function, _, kind = logical_id.partition(".")
-            arn = physical[function].attributes.get("Arn")
-            alias = template.resources[function].properties.get("AutoPublishAlias") if arn else None
-            if kind == "Version" and arn:
-                return f"{arn}:1"
-            if kind == "Alias" and arn and alias:
-                return f"{arn}:{alias}"
         return physical[logical_id].ref
 
     def resource_attribute(logical_id: str, attribute: str) -> Any:
@@ -145,7 +107,7 @@ def deployment_order(template: Template) -> list[str]:
         logical_id: {
             name
             for name in (
-                *(_referenced(reference, template) for reference in references(resource.properties)),
+                *references(resource.properties),
                 *resource.depends_on,
             )
             if name in template.resources and name != logical_id
@@ -163,11 +125,6 @@ def deployment_order(template: Template) -> list[str]:
             order.append(name)
             done.add(name)
     return order
-
-
-def _referenced(name: str, template: Template) -> str:
-    """``!Ref Function.Version`` (SAM's AutoPublishAlias) depends on ``Function``."""
-    return name if name in template.resources else name.partition(".")[0]
 
 
 def deploy(
@@ -226,18 +183,6 @@ def deploy(
             stack.physical[logical_id] = Physical(ref=context.default_name(resource))
         except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as error:
             raise DeployError(f"{logical_id} ({resource.type}): {error}") from error
-    functions = template.of_type("AWS::Serverless::Function")
-    if implicit_api_needed(functions):
-        properties = template.merge_globals("AWS::Serverless::HttpApi", {})
-        try:
-            stack.apis[IMPLICIT_API] = build_api(IMPLICIT_API, properties, context)
-        except (UnsupportedResourceError, IntrinsicError) as error:
-            raise DeployError(f"{IMPLICIT_API}: {error}") from error
-        stack.physical[IMPLICIT_API] = Physical(ref=stack.apis[IMPLICIT_API].api_id)
-    try:
-        collect_routes(functions, context)
-    except IntrinsicError as error:
-        raise DeployError(str(error)) from error
     for name in template.omitted:
         stack.physical.pop(name, None)
     return stack

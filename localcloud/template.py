@@ -1,23 +1,24 @@
-"""Loading ``template.yaml`` the way SAM and CloudFormation read it.
+"""Loading ``template.yaml`` the way CloudFormation reads it, after the SAM transform.
 
 * YAML with CloudFormation's short-form tags (``!Ref``, ``!Sub``, ``!GetAtt``, ...), turned into
   their long form (``{"Ref": ...}``) by a small SafeLoader subclass (cfn-lint's loader works too
   but costs ~0.6 s of imports on every start).
 * Parameters: defaults, overrides (like ``sam deploy --parameter-overrides``), ``AllowedValues``,
   and list types.
-* Conditions evaluated once against those parameters; resources whose ``Condition`` is false are
+* The SAM transform (:mod:`localcloud.transform`, aws-sam-translator: the code ``sam deploy``
+  runs) with those parameter values, so what is deployed locally is the CloudFormation AWS
+  deploys: no ``AWS::Serverless::*`` resource and no ``Globals`` are left afterwards.
+* Conditions evaluated once against the parameters; resources whose ``Condition`` is false are
   left out, as CloudFormation does.
-* SAM ``Globals``: merged by aws-sam-translator's own ``Globals`` class (the code ``sam deploy``
-  runs), so the merge rules (maps merged, lists appended, intrinsics treated as scalars,
-  ``IgnoreGlobals``) are SAM's exactly and not a re-implementation.
 
 Nothing is resolved here beyond conditions: values that need physical ids are evaluated later by
-:mod:`localcloud.resources` once the local backend has created the resources.
+the resource handlers (:mod:`localcloud.resources`) once the local backend has created them.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,20 +28,18 @@ import yaml
 
 from localcloud import ACCOUNT_ID, DEFAULT_REGION, DEFAULT_STACK_NAME
 from localcloud.intrinsics import NO_VALUE, IntrinsicError, Resolver
+from localcloud.transform import SAM_TRANSFORM, Transformed, TransformError, sam_transform, uses_sam_transform
 
 __all__ = ["Resource", "Template", "TemplateError", "load_template", "load_yaml", "pseudo_parameters"]
 
-SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _HANDLED_SECTIONS = frozenset(
     {
         "AWSTemplateFormatVersion",
-        "Transform",
         "Description",
         "Metadata",
         "Parameters",
         "Mappings",
         "Conditions",
-        "Globals",
         "Resources",
         "Outputs",
     }
@@ -86,7 +85,7 @@ def load_yaml(path: Path) -> Any:
 # ---------------------------------------------------------------------- model
 @dataclass(frozen=True)
 class Resource:
-    """One resource of the template, with SAM Globals already merged into ``properties``."""
+    """One CloudFormation resource of the transformed template."""
 
     logical_id: str
     type: str
@@ -98,7 +97,10 @@ class Resource:
 @dataclass
 class Template:
     path: Path
-    raw: dict[str, Any]
+    #: the template as written (SAM)
+    source: dict[str, Any]
+    #: the CloudFormation template that is deployed: the SAM transform's output
+    document: dict[str, Any]
     parameters: dict[str, Any]
     pseudo: dict[str, Any]
     conditions: dict[str, bool]
@@ -108,11 +110,16 @@ class Template:
     omitted: dict[str, str]
     #: template features the local cloud does not emulate (reported at start-up)
     warnings: list[str]
-    globals_section: dict[str, Any]
+    #: the local folders and files the transformed template's placeholder S3 locations stand for
+    transformed: Transformed | None = None
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    def local_path(self, location: Any) -> Path | None:
+        """The local folder (or file) behind a transformed ``Code``/``Content``/``BodyS3Location``."""
+        return self.transformed.local_path(location) if self.transformed else None
 
     def resolver(self) -> Resolver:
         """A resolver that knows parameters and conditions but no resources yet."""
@@ -125,10 +132,6 @@ class Template:
 
     def of_type(self, *types: str) -> list[Resource]:
         return [resource for resource in self.resources.values() if resource.type in types]
-
-    def merge_globals(self, resource_type: str, properties: dict[str, Any]) -> dict[str, Any]:
-        """SAM Globals applied to properties of a resource SAM itself creates (the implicit API)."""
-        return _merge_globals(self.globals_section, resource_type, properties, "")
 
 
 def pseudo_parameters(region: str, stack_name: str) -> dict[str, Any]:
@@ -144,13 +147,20 @@ def pseudo_parameters(region: str, stack_name: str) -> dict[str, Any]:
     }
 
 
+#: the pseudo parameters a transform receives with the template's parameters
+_TRANSFORM_PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName")
+
+
 def load_template(
     path: Path | str,
     parameter_overrides: Mapping[str, str] | None = None,
     region: str = DEFAULT_REGION,
     stack_name: str = DEFAULT_STACK_NAME,
 ) -> Template:
-    """Reads and prepares a SAM template; raises :class:`TemplateError` when it cannot be run."""
+    """Reads a template, runs the SAM transform on it, and prepares what CloudFormation would deploy.
+
+    Raises :class:`TemplateError` when it cannot be run (the SAM transform's refusals included).
+    """
     path = Path(path).resolve()
     try:
         raw = load_yaml(path)
@@ -159,25 +169,38 @@ def load_template(
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a CloudFormation template (no Resources section)")
 
-    warnings = [
-        f"template section {key} is not evaluated locally" for key in raw if key not in _HANDLED_SECTIONS
-    ]
+    warnings: list[str] = []
+    pseudo = pseudo_parameters(region, stack_name)
+    parameters = _parameter_values(raw.get("Parameters") or {}, parameter_overrides or {}, warnings)
+    transformed = None
+    document = raw
     transforms = raw.get("Transform") or []
     for transform in [transforms] if isinstance(transforms, str) else transforms:
         if transform != SAM_TRANSFORM:
             warnings.append(f"transform {transform} is not applied locally")
+    if uses_sam_transform(raw):
+        values = {**parameters, **{name: pseudo[name] for name in _TRANSFORM_PSEUDO}}
+        try:
+            transformed = sam_transform(raw, values, path.parent)
+        except TransformError as error:
+            raise TemplateError(f"{path}: {error}") from None
+        document = transformed.document
+    unrecognized = sorted({str(r.get("Type")) for r in document["Resources"].values() if _is_sam(r)})
+    if unrecognized:  # what CloudFormation answers when the SAM transform was not declared
+        raise TemplateError(
+            f"{path}: Unrecognized resource types: {unrecognized} (declare Transform: {SAM_TRANSFORM})"
+        )
+    warnings += [
+        f"template section {key} is not evaluated locally"
+        for key in document
+        if key not in _HANDLED_SECTIONS and key != "Transform"
+    ]
+    mappings = document.get("Mappings") or {}
+    conditions = _evaluate_conditions(document.get("Conditions") or {}, parameters, pseudo, mappings)
 
-    pseudo = pseudo_parameters(region, stack_name)
-    parameters = _parameter_values(raw.get("Parameters") or {}, parameter_overrides or {}, warnings)
-    mappings = raw.get("Mappings") or {}
-    conditions = _evaluate_conditions(raw.get("Conditions") or {}, parameters, pseudo, mappings)
-
-    globals_section = raw.get("Globals") or {}
-    if globals_section:  # validated once, as SAM does, even when no resource uses it
-        _merge_globals(globals_section, "AWS::Serverless::Function", {}, "")
     resources: dict[str, Resource] = {}
     omitted: dict[str, str] = {}
-    for logical_id, body in raw["Resources"].items():
+    for logical_id, body in document["Resources"].items():
         if not isinstance(body, dict) or "Type" not in body:
             raise TemplateError(f"Resources.{logical_id}: a resource needs a Type")
         condition = body.get("Condition")
@@ -188,20 +211,17 @@ def load_template(
                 omitted[str(logical_id)] = str(condition)
                 continue
         depends_on = body.get("DependsOn") or []
-        properties = copy.deepcopy(body.get("Properties") or {})
-        properties = _merge_globals(
-            globals_section, str(body["Type"]), properties, str(logical_id), body.get("IgnoreGlobals")
-        )
         resources[str(logical_id)] = Resource(
             logical_id=str(logical_id),
             type=str(body["Type"]),
-            properties=properties,
+            properties=copy.deepcopy(body.get("Properties") or {}),
             depends_on=tuple([depends_on] if isinstance(depends_on, str) else depends_on),
             metadata=dict(body.get("Metadata") or {}),
         )
     return Template(
         path=path,
-        raw=raw,
+        source=raw,
+        document=document,
         parameters=parameters,
         pseudo=pseudo,
         conditions=conditions,
@@ -209,30 +229,12 @@ def load_template(
         resources=resources,
         omitted=omitted,
         warnings=warnings,
-        globals_section=globals_section,
+        transformed=transformed,
     )
 
 
-def _merge_globals(
-    globals_section: dict[str, Any],
-    resource_type: str,
-    properties: dict[str, Any],
-    logical_id: str,
-    ignore_globals: Any = None,
-) -> dict[str, Any]:
-    if not globals_section or not resource_type.startswith("AWS::Serverless::"):
-        return properties
-    # Imported here: aws-sam-translator pulls in ~70 ms of modules that most commands never need.
-    from samtranslator.model.exceptions import ExceptionWithMessage
-    from samtranslator.plugins.globals.globals import Globals
-
-    try:
-        merged = Globals({"Globals": copy.deepcopy(globals_section)}).merge(
-            resource_type, properties, logical_id, ignore_globals
-        )
-    except ExceptionWithMessage as error:
-        raise TemplateError(f"Globals: {error.message}") from None
-    return dict(merged)
+def _is_sam(resource: Any) -> bool:
+    return isinstance(resource, dict) and str(resource.get("Type", "")).startswith("AWS::Serverless::")
 
 
 def _parameter_values(
@@ -258,6 +260,10 @@ def _parameter_values(
             warnings.append(
                 f"parameter {name}: SSM parameter types are not looked up locally, using {text!r}"
             )
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None and re.fullmatch(str(pattern), text) is None:
+            why = spec.get("ConstraintDescription") or f"it must match {pattern}"
+            raise TemplateError(f"parameter {name}={text!r} is not allowed: {why}")
         allowed = spec.get("AllowedValues")
         if allowed is not None and text not in [str(item) for item in allowed]:
             raise TemplateError(f"parameter {name}={text!r} is not one of {[str(item) for item in allowed]}")

@@ -78,7 +78,7 @@ def build_document(template_path: Path = ROOT / "template.yaml") -> dict[str, An
         routes = [route for api in stack.apis.values() for route in api.routes]
         if not routes:
             raise SystemExit(f"{template_path} declares no HTTP API route: {stack.warnings}")
-        for function_id in sorted({route.function for route in routes}):
+        for function_id in sorted({route.function for route in routes if route.function}):
             part = json.loads(
                 import_resolver(stack.functions[function_id]).get_openapi_json_schema(title=TITLE)
             )

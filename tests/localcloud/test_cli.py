@@ -90,6 +90,18 @@ def test_bad_template_is_exit_code_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("localcloud: ") and "Traceback" not in result.stderr
 
 
+def test_transform_prints_the_cloudformation_the_local_cloud_deploys() -> None:
+    result = run("transform", "--parameter-overrides", "DeployEdge=true")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    types = {resource["Type"] for resource in document["Resources"].values()}
+    assert "AWS::ApiGatewayV2::Api" in types and "AWS::Lambda::Alias" in types
+    assert not [t for t in types if t.startswith("AWS::Serverless::")]
+    refused = run("transform", "--parameter-overrides", "CorsAllowedOrigins=*")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("localcloud: parameter CorsAllowedOrigins='*' is not allowed")
+
+
 def test_sigterm_stops_everything_cleanly(tmp_path: Path) -> None:
     dev = start_dev(tmp_path)
     try:

@@ -2,7 +2,7 @@
 
 from localcloud.cors import CorsSpec
 
-SPEC = CorsSpec.from_template(
+SPEC = CorsSpec.from_configuration(
     {
         "AllowOrigins": ["http://127.0.0.1:3000", "https://*.example.com"],
         "AllowMethods": ["GET", "put"],
@@ -18,13 +18,32 @@ PREFLIGHT = {
 }
 
 
-def test_from_template() -> None:
+def test_from_configuration() -> None:
     assert SPEC is not None
     assert SPEC.allow_methods == ("GET", "PUT")
     assert SPEC.allow_headers == ("authorization", "content-type")
     assert SPEC.expose_headers == ("etag",)
-    assert CorsSpec.from_template(None) is None
-    assert CorsSpec.from_template(True) == CorsSpec(allow_origins=("*",))
+    assert CorsSpec.from_configuration(None) is None
+
+
+def test_openapi_cors_reads_like_the_cloudformation_property() -> None:
+    """x-amazon-apigateway-cors has the same keys in lower camel case."""
+    openapi = CorsSpec.from_configuration(
+        {
+            "allowOrigins": ["http://127.0.0.1:3000", "https://*.example.com"],
+            "allowMethods": ["GET", "put"],
+            "allowHeaders": ["Authorization", "content-type"],
+            "exposeHeaders": ["ETag"],
+            "maxAge": 600,
+        }
+    )
+    assert openapi == SPEC
+
+
+def test_a_cors_value_that_is_not_an_object_is_no_cors() -> None:
+    """What the SAM transform wrote for an intrinsic AllowOrigins: a list where API Gateway wants an
+    object. Locally, as on AWS, the API then has no CORS."""
+    assert CorsSpec.from_configuration(["http://127.0.0.1:3000"]) is None
 
 
 def test_preflight_allowed() -> None:
@@ -65,10 +84,10 @@ def test_actual_response_headers() -> None:
 
 
 def test_any_origin_and_credentials() -> None:
-    star = CorsSpec.from_template({"AllowOrigins": ["*"]})
+    star = CorsSpec.from_configuration({"AllowOrigins": ["*"]})
     assert star is not None
     assert dict(star.response_headers({"origin": "http://x"})) == {"access-control-allow-origin": "*"}
-    with_credentials = CorsSpec.from_template({"AllowOrigins": ["http://x"], "AllowCredentials": True})
+    with_credentials = CorsSpec.from_configuration({"AllowOrigins": ["http://x"], "AllowCredentials": True})
     assert with_credentials is not None
     assert dict(with_credentials.response_headers({"origin": "http://x"})) == {
         "access-control-allow-origin": "http://x",

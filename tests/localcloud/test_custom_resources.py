@@ -72,6 +72,7 @@ def write_template(tmp_path: Path, **properties: Any) -> Path:
     code.mkdir(exist_ok=True)
     (code / "custom.py").write_text(HANDLER)
     template = {
+        "Transform": "AWS::Serverless-2016-10-31",
         "Resources": {
             "CustomFunction": {
                 "Type": "AWS::Serverless::Function",
@@ -90,7 +91,7 @@ def write_template(tmp_path: Path, **properties: Any) -> Path:
                 "Type": "AWS::Logs::LogGroup",
                 "Properties": {"LogGroupName": {"Fn::GetAtt": ["Thing", "Echo"]}},
             },
-        }
+        },
     }
     path = tmp_path / "template.yaml"
     path.write_text(yaml.safe_dump(template))

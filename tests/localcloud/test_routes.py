@@ -2,14 +2,14 @@
 
 import pytest
 
-from localcloud.routes import ApiSpec, Route, RouteTable, Stage
+from localcloud.routes import ApiSpec, Integration, Route, RouteTable, Stage
 
 
 def route(key: str, function: str = "Fn") -> Route:
     method, _, path = key.partition(" ")
     if key == "$default":
-        return Route(route_key=key, method="ANY", path="", function=function)
-    return Route(route_key=key, method=method, path=path, function=function)
+        return Route(route_key=key, method="ANY", path="", integration=Integration(function))
+    return Route(route_key=key, method=method, path=path, integration=Integration(function))
 
 
 TABLE = RouteTable(

@@ -1,4 +1,4 @@
-"""Loading templates: short-form tags, parameters, conditions, SAM Globals."""
+"""Loading templates: short-form tags, parameters, the SAM transform, conditions."""
 
 from pathlib import Path
 
@@ -45,16 +45,23 @@ I: !FindInMap [M, K, V]
     }
 
 
-def test_globals_are_merged_the_sam_way() -> None:
+def test_the_transform_output_is_what_is_loaded() -> None:
+    """SAM resources and Globals are gone: the transform merged Globals into CloudFormation types."""
     template = load_template(ECHO_TEMPLATE)
-    function = template.resources["EchoFunction"].properties
-    variables = function["Environment"]["Variables"]
+    assert not [r for r in template.resources.values() if r.type.startswith("AWS::Serverless::")]
+    assert "Globals" not in template.document and "Transform" not in template.document
+    assert template.source["Transform"] == "AWS::Serverless-2016-10-31"
+    function = template.resources["EchoFunction"]
+    assert function.type == "AWS::Lambda::Function"
+    variables = function.properties["Environment"]["Variables"]
     assert variables["FROM_GLOBALS"] == "globals"
     assert variables["OVERRIDDEN"] == "function"  # the resource wins on a conflict
     assert variables["STAGE"] == {"Ref": "Stage"}
-    assert function["Layers"] == [{"Ref": "EchoLayer"}]
-    assert function["Timeout"] == 3
-    assert function["Tracing"] == "Active"
+    (layer,) = function.properties["Layers"]
+    assert template.resources[layer["Ref"]].type == "AWS::Lambda::LayerVersion"
+    assert function.properties["Timeout"] == 3
+    assert function.properties["TracingConfig"] == {"Mode": "Active"}
+    assert template.local_path(function.properties["Code"]) == ECHO_TEMPLATE.parent / "src"
 
 
 def test_lists_from_globals_are_prepended(tmp_path: Path) -> None:
@@ -64,15 +71,21 @@ def test_lists_from_globals_are_prepended(tmp_path: Path) -> None:
 Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
-    Layers: [arn:global]
+    Layers: [arn:aws:lambda:us-east-1:123456789012:layer:global:1]
 Resources:
   Fn:
     Type: AWS::Serverless::Function
     Properties:
-      Layers: [arn:local]
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      Layers: [arn:aws:lambda:us-east-1:123456789012:layer:local:1]
 """,
     )
-    assert load_template(path).resources["Fn"].properties["Layers"] == ["arn:global", "arn:local"]
+    assert load_template(path).resources["Fn"].properties["Layers"] == [
+        "arn:aws:lambda:us-east-1:123456789012:layer:global:1",
+        "arn:aws:lambda:us-east-1:123456789012:layer:local:1",
+    ]
 
 
 def test_parameters_defaults_overrides_and_lists() -> None:
@@ -86,6 +99,11 @@ def test_parameters_defaults_overrides_and_lists() -> None:
 def test_parameter_override_outside_allowed_values_is_refused() -> None:
     with pytest.raises(TemplateError, match="not one of"):
         load_template(ECHO_TEMPLATE, {"Stage": "staging"})
+
+
+def test_parameter_override_outside_allowed_pattern_is_refused() -> None:
+    with pytest.raises(TemplateError, match='no "\\*"'):
+        load_template(REPO / "template.yaml", {"CorsAllowedOrigins": "*"})
 
 
 def test_unknown_parameter_override_is_refused() -> None:
@@ -116,12 +134,20 @@ def test_unknown_sections_and_transforms_are_reported(tmp_path: Path) -> None:
         """
 Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]
 Rules: {}
-Resources: {}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
 """,
     )
     warnings = load_template(path).warnings
     assert "template section Rules is not evaluated locally" in warnings
     assert "transform AWS::LanguageExtensions is not applied locally" in warnings
+
+
+def test_sam_resources_without_the_transform_are_refused_as_cloudformation_does(tmp_path: Path) -> None:
+    path = write(tmp_path, "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n")
+    with pytest.raises(TemplateError, match=r"Unrecognized resource types: .*AWS::Serverless::Function"):
+        load_template(path)
 
 
 def test_not_a_template(tmp_path: Path) -> None:
@@ -137,8 +163,10 @@ Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
     Events: {}
-Resources: {}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
 """,
     )
-    with pytest.raises(TemplateError, match="Globals"):
+    with pytest.raises(TemplateError, match=r"the SAM transform refused the template: .*Globals"):
         load_template(path)

@@ -1,6 +1,8 @@
 """The photo pipeline's definition: the state machine, and what template.yaml promises around it.
 
-The template is read with the local cloud's loader (SAM Globals merged), as the local cloud runs it.
+The template is read with the local cloud's loader: ``SOURCE`` is what template.yaml says (SAM),
+``DEPLOYED`` what the SAM transform makes of it (CloudFormation, Globals merged), as AWS and the local
+cloud deploy it.
 """
 
 import json
@@ -21,8 +23,11 @@ from localcloud.template import load_template
 from tests.support import EVENTS, ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
-RESOURCES = TEMPLATE.resources
-MACHINE = RESOURCES["ImagePipelineStateMachine"].properties
+DEPLOYED = TEMPLATE.resources
+SOURCE: dict[str, dict[str, Any]] = {
+    name: resource.get("Properties", {}) for name, resource in TEMPLATE.source["Resources"].items()
+}
+MACHINE = SOURCE["ImagePipelineStateMachine"]
 ASL_TEXT = (ROOT / MACHINE["DefinitionUri"]).read_text()
 ASL: dict[str, Any] = json.loads(ASL_TEXT)
 STATES: dict[str, dict[str, Any]] = ASL["States"]
@@ -124,7 +129,7 @@ def test_task_timeouts_exceed_the_function_timeouts() -> None:
     for state in STATES.values():
         if state["Type"] == "Task":
             function = _function_of(state["Resource"])
-            assert state["TimeoutSeconds"] > int(RESOURCES[function].properties["Timeout"])
+            assert state["TimeoutSeconds"] > int(DEPLOYED[function].properties["Timeout"])
 
 
 def test_every_substitution_is_provided_and_used() -> None:
@@ -145,7 +150,7 @@ def test_each_task_runs_a_step_handler_the_machine_may_invoke() -> None:
     tasks = {_function_of(s["Resource"]) for s in STATES.values() if s["Type"] == "Task"}
     assert tasks == set(STEP_FUNCTIONS) == invocable
     for function, name in STEP_FUNCTIONS.items():
-        properties = RESOURCES[function].properties
+        properties = SOURCE[function]
         assert properties["Handler"] == f"photos.steps.{name}"
         assert properties["CodeUri"] == "services/photos/"
         assert callable(getattr(steps, name))
@@ -168,7 +173,7 @@ def test_uploads_under_the_prefix_start_the_pipeline() -> None:
     assert pattern["detail"]["bucket"]["name"] == [{"Ref": "UploadsBucket"}]
     assert pattern["detail"]["object"]["key"] == [{"prefix": UPLOAD_PREFIX}]
     assert event["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
-    notifications = RESOURCES["UploadsBucket"].properties["NotificationConfiguration"]
+    notifications = DEPLOYED["UploadsBucket"].properties["NotificationConfiguration"]
     assert notifications == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
 
 
@@ -179,14 +184,14 @@ def test_the_state_machine_logs_errors_and_traces() -> None:
 
 @pytest.mark.parametrize("bucket", ["UploadsBucket", "DistributionBucket"])
 def test_buckets_are_private_encrypted_and_tls_only(bucket: str) -> None:
-    properties = RESOURCES[bucket].properties
+    properties = DEPLOYED[bucket].properties
     assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(properties["PublicAccessBlockConfiguration"]) == 4
     (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
     policies = [
         r.properties["PolicyDocument"]
-        for r in RESOURCES.values()
+        for r in DEPLOYED.values()
         if r.type == "AWS::S3::BucketPolicy" and r.properties["Bucket"] == {"Ref": bucket}
     ]
     (policy,) = policies
@@ -197,7 +202,7 @@ def test_buckets_are_private_encrypted_and_tls_only(bucket: str) -> None:
 
 
 def test_photos_table_lists_newest_first_through_the_index_the_code_queries() -> None:
-    properties = RESOURCES["PhotosTable"].properties
+    properties = DEPLOYED["PhotosTable"].properties
     assert [k["AttributeName"] for k in properties["KeySchema"]] == ["petId", "photoId"]
     (index,) = properties["LocalSecondaryIndexes"]
     assert index["IndexName"] == CREATED_AT_INDEX
@@ -205,7 +210,7 @@ def test_photos_table_lists_newest_first_through_the_index_the_code_queries() ->
 
 
 def test_uploading_needs_a_token_and_listing_does_not() -> None:
-    events = RESOURCES["PhotosFunction"].properties["Events"]
+    events = SOURCE["PhotosFunction"]["Events"]
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"] for e in events.values()}
     assert set(routes) == {("POST", "/pets/{petId}/photos"), ("GET", "/pets/{petId}/photos")}
     assert "Auth" not in routes[("POST", "/pets/{petId}/photos")]  # the API's default: the JWT authorizer
@@ -231,7 +236,7 @@ def test_each_photo_function_reads_or_writes_only_what_its_job_needs(function: s
     """Finer than tests/template: which data each may read and which it may write. Nothing else
     writes to the pets table; the validate step cannot write anywhere."""
     granted = set()
-    for policy in RESOURCES[function].properties["Policies"]:
+    for policy in SOURCE[function]["Policies"]:
         ((name, arguments),) = policy.items()
         granted.add((name, next(iter(arguments.values()))["Ref"]))
     assert granted == LEAST_PRIVILEGE[function]
@@ -248,7 +253,7 @@ SETTINGS: dict[str, type[BaseModel]] = {
 
 @pytest.mark.parametrize("function", SETTINGS)
 def test_each_function_environment_satisfies_its_settings(function: str) -> None:
-    variables = RESOURCES[function].properties["Environment"]["Variables"]
+    variables = DEPLOYED[function].properties["Environment"]["Variables"]
     environment = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in variables.items()}
     SETTINGS[function].model_validate(environment)
 
