@@ -1,10 +1,15 @@
-"""Lambda entry point of the comments service: POST /comments, GET /comments/{pageId}."""
+"""Lambda entry point of the comments service: POST /comments, GET /comments/{pageId} and
+DELETE /comments/{pageId}/{commentId}.
+
+Which routes need a token is declared in template.yaml (the JWT authorizer); who the author is
+comes from that verified token (``store_common.auth.caller_of``), never from the body.
+"""
 
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -14,9 +19,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from store_common.config import IdempotentTableSettings
+from store_common.auth import caller_of
 from store_common.dynamo import dynamodb_client
-from store_common.errors import Unauthenticated
 from store_common.http import (
     create_app,
     error_responses,
@@ -30,13 +34,17 @@ from store_common.http import (
 from store_common.models import Page
 from store_common.params import IdParam, Limit, NextToken
 
-from comments.dal import DynamoCommentTable
-from comments.logic import Comments
-from comments.models import Author, Comment, CommentIn
+from comments.dal import DynamoAuthorNames, DynamoCommentTable
+from comments.logic import Busy, Comments, Forbidden
+from comments.models import COMMENT_ID_PATTERN, Comment, CommentIn
+from comments.settings import ApiSettings
 
-settings = IdempotentTableSettings.from_environment()
-dynamodb = dynamodb_client()  # one client for the comments and the idempotency records
-comments = Comments(DynamoCommentTable(settings.table_name, dynamodb))
+settings = ApiSettings.from_environment()
+dynamodb = dynamodb_client()  # one client for every table this function reads or writes
+comments = Comments(
+    DynamoCommentTable(settings.table_name, settings.pets_table_name, dynamodb),
+    DynamoAuthorNames(settings.profiles_table_name, dynamodb),
+)
 idempotency = IdempotencyConfig(
     event_key_jmespath="[authorId, idempotencyKey]",
     payload_validation_jmespath="[pageId, message]",
@@ -56,6 +64,9 @@ IdempotencyKey = Annotated[
         description="Retrying a POST with the same key returns the first result instead of a new comment.",
     ),
 ]
+CommentIdParam = Annotated[
+    str, Path(pattern=COMMENT_ID_PATTERN, description="The comment's id: 32 hex digits.")
+]
 
 
 @app.exception_handler(IdempotencyValidationError)
@@ -70,43 +81,46 @@ def _key_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
     )
 
 
-def author_from_token() -> Author:
-    """The author is whoever the JWT authorizer verified; the body cannot say otherwise."""
-    claims: dict[str, Any] = app.current_event.request_context.authorizer.jwt_claim or {}
-    subject = claims.get("sub")
-    if not subject:
-        raise Unauthenticated("Unauthorized")
-    name = claims.get("email") or claims.get("username") or claims.get("cognito:username") or subject
-    return Author(id=str(subject), name=str(name))
+@app.exception_handler(Forbidden)
+def _forbidden(error: Forbidden) -> Response:
+    return json_error(HTTPStatus.FORBIDDEN, error.message)
+
+
+@app.exception_handler(Busy)
+def _busy(error: Busy) -> Response:
+    return json_error(HTTPStatus.CONFLICT, error.message)
 
 
 @idempotent_function(data_keyword_argument="request", persistence_store=idempotency_store, config=idempotency)
 def post_once(request: dict[str, Any]) -> dict[str, Any]:
-    author = Author(id=request["authorId"], name=request["authorName"])
     data = CommentIn(pageId=request["pageId"], message=request["message"])
-    return comments.post(author, data).model_dump()
+    return comments.post(request["authorId"], data).model_dump()
 
 
 @app.post(
     "/comments",
-    summary="Post a comment on a page",
+    summary="Comment on a pet",
     operation_id="postComment",
+    description=(
+        "`pageId` is the pet's id: 404 when no such pet exists. The comment shows your display name "
+        "(PUT /me) as `authorName`, or a neutral default until you have set one."
+    ),
     tags=["Comments"],
     responses={
         **ok_response(Comment, "Created", status=201),
-        **error_responses(400, 409, 413, 415),
+        **error_responses(400, 404, 409, 413, 415),
     },
 )
 def post_comment(
     body: Annotated[CommentIn, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[Comment]:
-    author = author_from_token()
+    author_id = caller_of(app.current_event).user_id
     if idempotency_key:
         idempotency.register_lambda_context(app.lambda_context)
-        request = {"authorId": author.id, "authorName": author.name, "idempotencyKey": idempotency_key}
-        comment = Comment.model_validate(post_once(request={**request, **body.model_dump()}))
+        request = {"authorId": author_id, "idempotencyKey": idempotency_key, **body.model_dump()}
+        comment = Comment.model_validate(post_once(request=request))
     else:
-        comment = comments.post(author, body)
+        comment = comments.post(author_id, body)
     metrics.add_metric(name="CommentPosted", unit="Count", value=1)
     return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON, body=comment)
 
@@ -124,6 +138,21 @@ def list_comments(
     next_token: NextToken = None,
 ) -> Page[Comment] | list[Comment]:
     return versioned_list(app, comments.list(pageId, limit, next_token))
+
+
+@app.delete(
+    "/comments/<pageId>/<commentId>",
+    summary="Delete a comment",
+    operation_id="deleteComment",
+    description="Its author may delete it, and so may store staff (moderation); anyone else gets 403.",
+    tags=["Comments"],
+    responses={204: {"description": "Deleted"}, **error_responses(400, 403, 404)},
+)
+def delete_comment(pageId: IdParam, commentId: CommentIdParam) -> Response[None]:
+    caller = caller_of(app.current_event)
+    comments.delete(pageId, commentId, caller.user_id, caller.is_staff)
+    metrics.add_metric(name="CommentDeleted", unit="Count", value=1)
+    return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
 lambda_handler = lambda_entry(app)
