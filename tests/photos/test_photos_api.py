@@ -8,14 +8,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+import photos.logic as logic
 import pytest
 import requests
-from photos.dal import DynamoPhotoTable
+from photos.dal import DynamoPhotoTable, S3PhotoStorage
+from photos.models import PhotoRecord
 
 from tests.photos.conftest import DISTRIBUTION, UPLOADS, Invoke, jpeg
 from tests.support import body_of, load_event, physical_name
 
 MAX_BYTES = 10 * 1024 * 1024
+STAFF_ONLY = "Only store staff may do this: it needs the staff role"
 
 
 def add_pet(pet_id: str = "rex") -> None:
@@ -23,12 +26,32 @@ def add_pet(pet_id: str = "rex") -> None:
     boto3.client("dynamodb").put_item(TableName=physical_name("PetsTable"), Item=item)
 
 
-def request_upload(invoke: Invoke, pet_id: str = "rex", body: Any = None) -> dict[str, Any]:
-    event = load_event("photos-request-upload")
+def as_caller(event: dict[str, Any], groups: Any) -> dict[str, Any]:
+    """The event as sent by a user of ``groups`` (as API Gateway passes the claim; None: no groups)."""
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    claims.pop("cognito:groups", None)
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    return event
+
+
+def request_upload(
+    invoke: Invoke, pet_id: str = "rex", body: Any = None, groups: Any = "[staff]"
+) -> dict[str, Any]:
+    event = as_caller(load_event("photos-request-upload"), groups)
     event["pathParameters"] = {"petId": pet_id}
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/pets/{pet_id}/photos"
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return invoke("PhotosFunction", event)
+
+
+def delete_photo(
+    invoke: Invoke, photo_id: str, pet_id: str = "rex", groups: Any = "[staff]"
+) -> dict[str, Any]:
+    event = as_caller(load_event("photos-delete"), groups)
+    event["pathParameters"] = {"petId": pet_id, "photoId": photo_id}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/pets/{pet_id}/photos/{photo_id}"
     return invoke("PhotosFunction", event)
 
 
@@ -57,6 +80,7 @@ def assert_json_error(response: dict[str, Any], status: int) -> dict[str, Any]:
 
 
 def stored_photos(pet_id: str = "rex") -> list[dict[str, Any]]:
+    """The pet's records as stored (every one, expired or not)."""
     response = boto3.client("dynamodb").query(
         TableName=physical_name("PhotosTable"),
         KeyConditionExpression="petId = :p",
@@ -280,3 +304,275 @@ def test_other_methods_are_refused_as_json(invoke: Invoke) -> None:
     event = load_event("photos-list")
     event["requestContext"]["http"]["method"] = "DELETE"
     assert invoke("PhotosFunction", event)["statusCode"] in (404, 405)
+
+
+# ---------------------------------------------------------------------- staff only, and the pet check
+
+
+@pytest.mark.parametrize("groups", [None, "[]", "[customers]", "[staffers other]", ["customers"]], ids=repr)
+def test_only_staff_may_request_an_upload(invoke: Invoke, groups: Any) -> None:
+    add_pet()
+    body = assert_json_error(request_upload(invoke, groups=groups), 403)
+    assert body["message"] == STAFF_ONLY
+    assert stored_photos() == []
+
+
+@pytest.mark.parametrize("groups", ["[staff]", "[other staff]", ["staff"]], ids=repr)
+def test_staff_may_request_an_upload_however_the_groups_claim_comes(invoke: Invoke, groups: Any) -> None:
+    add_pet()
+    assert request_upload(invoke, groups=groups)["statusCode"] == 201
+    assert len(stored_photos()) == 1
+
+
+def test_a_customer_is_refused_before_the_pet_is_looked_up(invoke: Invoke) -> None:
+    assert_json_error(request_upload(invoke, "nobody", groups="[customers]"), 403)
+    assert stored_photos("nobody") == []
+
+
+def test_the_record_is_written_in_one_transaction_that_checks_the_pet(invoke: Invoke) -> None:
+    """No separate read of the pets table: a ConditionCheck in the same transaction as the Put."""
+    add_pet()
+    request_upload(invoke)  # the handler module is imported, its client made
+    import photos.handler as handler
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params))
+
+    table = handler.photos.table
+    assert isinstance(table, DynamoPhotoTable)
+    events = table.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    try:
+        assert request_upload(invoke)["statusCode"] == 201
+        assert_json_error(request_upload(invoke, "gone"), 404)
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+    assert [name for name, _ in calls] == ["TransactWriteItems", "TransactWriteItems"]
+    check, put = calls[1][1]["TransactItems"]
+    assert check["ConditionCheck"]["TableName"] == physical_name("PetsTable")
+    assert check["ConditionCheck"]["Key"] == {"id": {"S": "gone"}}
+    assert check["ConditionCheck"]["ConditionExpression"] == "attribute_exists(id)"
+    assert put["Put"]["TableName"] == physical_name("PhotosTable")
+    assert stored_photos("gone") == []
+
+
+def test_a_pet_deleted_before_the_upload_request_gets_no_photo(invoke: Invoke) -> None:
+    add_pet()
+    boto3.client("dynamodb").delete_item(TableName=physical_name("PetsTable"), Key={"id": {"S": "rex"}})
+    body = assert_json_error(request_upload(invoke), 404)
+    assert body["message"] == "pet 'rex' not found"
+    assert stored_photos() == []
+
+
+# ---------------------------------------------------------------------- unused forms expire
+
+
+class Clock:
+    """The photo service's clock (``logic.epoch_seconds``), moved by the test: no sleeping."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: int = 1_800_000_000) -> None:
+        self.now = now
+        monkeypatch.setattr(logic, "epoch_seconds", lambda: self.now)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def listed_ids(invoke: Invoke, pet_id: str = "rex") -> list[str]:
+    """Every listed photo id, following nextToken to the end (pages of 1: short pages show)."""
+    seen: list[str] = []
+    token = None
+    for _ in range(50):
+        page = body_of(list_photos(invoke, pet_id, limit="1", **({"nextToken": token} if token else {})))
+        seen += [photo["photoId"] for photo in page["items"]]
+        token = page["nextToken"]
+        if not token:
+            return seen
+    raise AssertionError("nextToken never ended")
+
+
+def test_a_pending_record_expires_with_its_form_plus_the_grace_period(invoke: Invoke, clock: Clock) -> None:
+    add_pet()
+    ticket = body_of(request_upload(invoke))
+    (item,) = stored_photos()
+    form_expiry = clock.now + ticket["expiresIn"]
+    assert int(item["expiresAt"]["N"]) == form_expiry + logic.PENDING_GRACE_SECONDS
+    assert logic.PENDING_GRACE_SECONDS >= 3600  # the pipeline's start rule retries for an hour
+
+
+def test_an_expired_form_hides_its_pending_photo_from_the_list(invoke: Invoke, clock: Clock) -> None:
+    add_pet()
+    photo_id = one_photo_later(invoke)
+    clock.now += logic.UPLOAD_FORM_SECONDS - 1
+    assert listed_ids(invoke) == [photo_id]
+    clock.now += 1  # the form has expired: nobody can upload with it any more
+    assert listed_ids(invoke) == []
+    assert body_of(list_photos(invoke)) == {"items": [], "nextToken": None}
+    assert len(stored_photos()) == 1  # DynamoDB's TTL deletes it later; the list does not wait
+
+
+def test_ready_and_failed_photos_lose_expires_at_and_stay_listed(invoke: Invoke, clock: Clock) -> None:
+    add_pet()
+    ready, failed, pending = (one_photo_later(invoke) for _ in range(3))
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
+    rendition = {
+        "key": f"photos/rex/{ready}/256.jpg",
+        "width": 256,
+        "height": 192,
+        "contentType": "image/jpeg",
+    }
+    table.mark_ready("rex", ready, 256, 192, [rendition], "2030-01-01T00:00:00.000Z")
+    table.mark_failed("rex", failed, "The file is empty", "2030-01-01T00:00:01.000Z")
+    stored = {item["photoId"]["S"]: item for item in stored_photos()}
+    assert "expiresAt" not in stored[ready] and "expiresAt" not in stored[failed]
+    assert "expiresAt" in stored[pending]
+    clock.now += 10 * 365 * 24 * 3600
+    assert listed_ids(invoke) == [failed, ready]
+
+
+def test_filtering_makes_pages_short_but_never_skips_a_photo(invoke: Invoke, clock: Clock) -> None:
+    """One Query per page: an expired record filtered out leaves its page short (or empty), and the
+    nextToken still leads to every visible photo."""
+    add_pet()
+    old = [one_photo_later(invoke) for _ in range(3)]
+    clock.now += logic.UPLOAD_FORM_SECONDS  # these three forms have expired
+    fresh = one_photo_later(invoke)
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
+    table.mark_failed("rex", old[1], "The file is empty", "2030-01-01T00:00:00.000Z")
+    assert listed_ids(invoke) == [fresh, old[1]]
+    first = body_of(list_photos(invoke, limit="2"))
+    assert [photo["photoId"] for photo in first["items"]] == [fresh] and first["nextToken"]
+    second = body_of(list_photos(invoke, limit="2", nextToken=first["nextToken"]))
+    assert [photo["photoId"] for photo in second["items"]] == [old[1]]
+
+
+def test_the_v1_list_hides_expired_forms_too(invoke: Invoke, clock: Clock) -> None:
+    add_pet()
+    one_photo_later(invoke)
+    clock.now += logic.UPLOAD_FORM_SECONDS
+    event = load_event("photos-list")
+    event["stageVariables"] = {"apiVersion": "v1"}
+    assert body_of(invoke("PhotosFunction", event)) == []
+
+
+# ---------------------------------------------------------------------- DELETE
+
+
+def ready_photo_with_objects(invoke: Invoke, s3: Any) -> tuple[str, list[str]]:
+    """A READY photo of rex with its upload and two renditions in the buckets."""
+    photo_id = one_photo_later(invoke)
+    s3.put_object(Bucket=UPLOADS, Key=f"uploads/rex/{photo_id}", Body=jpeg((64, 48)))
+    renditions: list[dict[str, Any]] = []
+    for width in (1024, 256):
+        key = f"photos/rex/{photo_id}/{width}.jpg"
+        s3.put_object(Bucket=DISTRIBUTION, Key=key, Body=b"rendition", ContentType="image/jpeg")
+        renditions.append({"key": key, "width": width, "height": width, "contentType": "image/jpeg"})
+    DynamoPhotoTable(physical_name("PhotosTable")).mark_ready(
+        "rex", photo_id, 2048, 2048, renditions, "2030-01-01T00:00:00.000Z"
+    )
+    return photo_id, [str(r["key"]) for r in renditions]
+
+
+def keys_in(s3: Any, bucket: str) -> set[str]:
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def test_staff_delete_a_photo_with_its_upload_and_renditions(invoke: Invoke, s3: Any) -> None:
+    add_pet()
+    photo_id, renditions = ready_photo_with_objects(invoke, s3)
+    other, other_renditions = ready_photo_with_objects(invoke, s3)
+    response = delete_photo(invoke, photo_id)
+    assert response["statusCode"] == 204 and not response.get("body")
+    assert [item["photoId"]["S"] for item in stored_photos()] == [other]
+    assert keys_in(s3, UPLOADS) == {f"uploads/rex/{other}"}
+    assert keys_in(s3, DISTRIBUTION) == set(other_renditions)
+    assert [photo["photoId"] for photo in body_of(list_photos(invoke))["items"]] == [other]
+    assert not set(renditions) & keys_in(s3, DISTRIBUTION)
+
+
+def test_delete_sample_event_deletes_the_documented_photo(invoke: Invoke) -> None:
+    event = load_event("photos-delete")
+    photo_id = event["pathParameters"]["photoId"]
+    item = {"petId": "rex", "photoId": photo_id, "status": "PENDING", "contentType": "image/jpeg"}
+    DynamoPhotoTable(physical_name("PhotosTable")).client.put_item(
+        TableName=physical_name("PhotosTable"),
+        Item={**{k: {"S": v} for k, v in item.items()}, "createdAt": {"S": "2026-11-22T04:30:00.000Z"}},
+    )
+    assert invoke("PhotosFunction", event)["statusCode"] == 204
+    assert stored_photos() == []
+
+
+def test_deleting_an_absent_photo_is_404(invoke: Invoke, s3: Any) -> None:
+    add_pet()
+    photo_id, _ = ready_photo_with_objects(invoke, s3)
+    assert delete_photo(invoke, photo_id)["statusCode"] == 204
+    body = assert_json_error(delete_photo(invoke, photo_id), 404)
+    assert body["message"] == f"photo '{photo_id}' of pet 'rex' not found"
+    assert_json_error(delete_photo(invoke, photo_id, pet_id="tom"), 404)  # another pet's id
+
+
+@pytest.mark.parametrize("groups", [None, "[customers]"], ids=repr)
+def test_only_staff_may_delete_a_photo(invoke: Invoke, s3: Any, groups: Any) -> None:
+    add_pet()
+    photo_id, renditions = ready_photo_with_objects(invoke, s3)
+    body = assert_json_error(delete_photo(invoke, photo_id, groups=groups), 403)
+    assert body["message"] == STAFF_ONLY
+    assert len(stored_photos()) == 1 and keys_in(s3, DISTRIBUTION) == set(renditions)
+
+
+@pytest.mark.parametrize("photo_id", ["x", "3F2B8C1D9E7A4B6C8D0E1F2A3B4C5D6E", "0" * 31, "0" * 33])
+def test_a_malformed_photo_id_is_400(invoke: Invoke, photo_id: str) -> None:
+    assert_json_error(delete_photo(invoke, photo_id), 400)
+
+
+def test_a_retry_after_a_partial_failure_finishes_the_delete(
+    invoke: Invoke, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_pet()
+    photo_id, renditions = ready_photo_with_objects(invoke, s3)
+    original = S3PhotoStorage.delete_rendition
+
+    def fail_on_the_last(self: S3PhotoStorage, key: str) -> None:
+        if key == renditions[-1]:
+            raise ConnectionError("S3 went away")
+        original(self, key)
+
+    monkeypatch.setattr(S3PhotoStorage, "delete_rendition", fail_on_the_last)
+    assert_json_error(delete_photo(invoke, photo_id), 500)
+    assert len(stored_photos()) == 1  # the record is deleted last: a retry finds the keys
+    monkeypatch.setattr(S3PhotoStorage, "delete_rendition", original)
+    assert delete_photo(invoke, photo_id)["statusCode"] == 204
+    assert stored_photos() == [] and keys_in(s3, UPLOADS) == set() and keys_in(s3, DISTRIBUTION) == set()
+
+
+def test_renditions_published_while_deleting_are_deleted_too(invoke: Invoke, s3: Any) -> None:
+    """The photo is read PENDING, then published before its record is deleted: the record's last
+    state (returned by the deletion) names the renditions, and they go too."""
+    add_pet()
+    photo_id, renditions = ready_photo_with_objects(invoke, s3)
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
+    stored = table.get("rex", photo_id)
+    assert stored and keys_in(s3, DISTRIBUTION) == set(renditions)
+    as_read = PhotoRecord.model_validate({**stored, "status": "PENDING", "renditions": []})
+    storage = S3PhotoStorage(UPLOADS, DISTRIBUTION, s3)
+    assert logic.discard(as_read, table, storage) is True
+    assert stored_photos() == [] and keys_in(s3, DISTRIBUTION) == set()
+    assert logic.discard(as_read, table, storage) is False  # already gone: nothing to do
+
+
+def test_uploading_and_deleting_are_documented_as_staff_only(invoke: Invoke) -> None:
+    invoke("PhotosFunction", load_event("photos-list"))  # the handler module is imported
+    import photos.handler as handler
+
+    paths = json.loads(handler.app.get_openapi_json_schema())["paths"]
+    upload, listing = paths["/pets/{petId}/photos"]["post"], paths["/pets/{petId}/photos"]["get"]
+    delete = paths["/pets/{petId}/photos/{photoId}"]["delete"]
+    assert upload["x-required-group"] == delete["x-required-group"] == "staff"
+    assert "x-required-group" not in listing
+    assert {"201", "400", "403", "404"} <= set(upload["responses"])
+    assert {"204", "400", "403", "404"} <= set(delete["responses"])
+    assert "short" in listing["description"] or "fewer than" in listing["description"]

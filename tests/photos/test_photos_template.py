@@ -10,12 +10,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import photos.events as events
+import photos.steps as steps
 import pytest
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from photos import steps
 from photos.dal import CREATED_AT_INDEX
+from photos.errors import NotPending
 from photos.logic import UPLOAD_PREFIX
-from photos.settings import ApiSettings, ResizeSettings, ValidateSettings
+from photos.models import PhotoRecord
+from photos.settings import ApiSettings, CleanupSettings, ResizeSettings, ValidateSettings
 from pydantic import BaseModel
 from store_common.config import TableSettings
 
@@ -32,7 +35,7 @@ ASL_TEXT = (ROOT / MACHINE["DefinitionUri"]).read_text()
 ASL: dict[str, Any] = json.loads(ASL_TEXT)
 STATES: dict[str, dict[str, Any]] = ASL["States"]
 
-PERMANENT_ERRORS = {"InvalidImage", "UnexpectedInput", "NotFound"}
+PERMANENT_ERRORS = {"InvalidImage", "UnexpectedInput", "NotFound", NotPending.__name__}
 RETRIED_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -172,7 +175,7 @@ def test_uploads_under_the_prefix_start_the_pipeline() -> None:
     assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["bucket"]["name"] == [{"Ref": "UploadsBucket"}]
     assert pattern["detail"]["object"]["key"] == [{"prefix": UPLOAD_PREFIX}]
-    assert event["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    assert event["Properties"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}}
     notifications = DEPLOYED["UploadsBucket"].properties["NotificationConfiguration"]
     assert notifications == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
 
@@ -209,37 +212,79 @@ def test_photos_table_lists_newest_first_through_the_index_the_code_queries() ->
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["petId", "createdAt"]
 
 
-def test_uploading_needs_a_token_and_listing_does_not() -> None:
+def test_uploading_and_deleting_need_a_token_and_listing_does_not() -> None:
+    """Staff only is the handler's rule (``staff_only_route``); the template names those routes."""
     events = SOURCE["PhotosFunction"]["Events"]
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"] for e in events.values()}
-    assert set(routes) == {("POST", "/pets/{petId}/photos"), ("GET", "/pets/{petId}/photos")}
+    assert set(routes) == {
+        ("POST", "/pets/{petId}/photos"),
+        ("GET", "/pets/{petId}/photos"),
+        ("DELETE", "/pets/{petId}/photos/{photoId}"),
+    }
     assert "Auth" not in routes[("POST", "/pets/{petId}/photos")]  # the API's default: the JWT authorizer
+    assert "Auth" not in routes[("DELETE", "/pets/{petId}/photos/{photoId}")]
     assert routes[("GET", "/pets/{petId}/photos")]["Auth"] == {"Authorizer": "NONE"}
 
 
+def _resource_name(resource: Any) -> str:
+    """``PetsTable.Arn`` for ``!GetAtt PetsTable.Arn``, the text for a ``!Sub``."""
+    if "Fn::GetAtt" in resource:
+        return ".".join(resource["Fn::GetAtt"])
+    return str(resource["Fn::Sub"])
+
+
+def grants(policies: list[dict[str, Any]]) -> set[tuple[str, ...]]:
+    """(SAM policy template, resource) for each template; (action, resource) for each statement."""
+    granted: set[tuple[str, ...]] = set()
+    for policy in policies:
+        ((name, arguments),) = policy.items()
+        if name != "Statement":
+            granted.add((name, next(iter(arguments.values()))["Ref"]))
+            continue
+        for statement in arguments:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            granted.update((action, _resource_name(r)) for action in actions for r in resources)
+    return granted
+
+
+_DELETE_PHOTO_OBJECTS = {
+    ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*"),
+    ("s3:DeleteObject", "${DistributionBucket.Arn}/photos/*"),
+}
 LEAST_PRIVILEGE = {
     "PhotosFunction": {
         ("DynamoDBCrudPolicy", "PhotosTable"),
         ("DynamoDBReadPolicy", "PetsTable"),
         ("S3WritePolicy", "UploadsBucket"),
         ("S3ReadPolicy", "DistributionBucket"),
+        ("dynamodb:ConditionCheckItem", "PetsTable.Arn"),
+        *_DELETE_PHOTO_OBJECTS,
     },
-    "ValidatePhotoFunction": {("S3ReadPolicy", "UploadsBucket")},
+    "ValidatePhotoFunction": {("S3ReadPolicy", "UploadsBucket"), ("dynamodb:GetItem", "PhotosTable.Arn")},
     "ResizePhotoFunction": {("S3ReadPolicy", "UploadsBucket"), ("S3WritePolicy", "DistributionBucket")},
     "PublishPhotoFunction": {("DynamoDBWritePolicy", "PhotosTable")},
     "RecordPhotoFailureFunction": {("DynamoDBWritePolicy", "PhotosTable")},
+    "PhotosCleanupFunction": {
+        ("dynamodb:Query", "PhotosTable.Arn"),
+        ("dynamodb:Query", "${PhotosTable.Arn}/index/" + CREATED_AT_INDEX),
+        ("dynamodb:DeleteItem", "PhotosTable.Arn"),
+        ("dynamodb:DeleteItem", "${PhotosTable.Arn}/index/" + CREATED_AT_INDEX),
+        *_DELETE_PHOTO_OBJECTS,
+    },
 }
 
 
 @pytest.mark.parametrize("function", LEAST_PRIVILEGE)
 def test_each_photo_function_reads_or_writes_only_what_its_job_needs(function: str) -> None:
     """Finer than tests/template: which data each may read and which it may write. Nothing else
-    writes to the pets table; the validate step cannot write anywhere."""
-    granted = set()
-    for policy in SOURCE[function]["Policies"]:
-        ((name, arguments),) = policy.items()
-        granted.add((name, next(iter(arguments.values()))["Ref"]))
-    assert granted == LEAST_PRIVILEGE[function]
+    writes to the pets table (the API function only checks a pet exists, in its transaction); the
+    validate step reads one record's status and cannot write anywhere; the cleanup Queries the index
+    it reads a deleted pet's photos from (an index is a resource of its own in IAM)."""
+    assert grants(SOURCE[function]["Policies"]) == LEAST_PRIVILEGE[function]
 
 
 SETTINGS: dict[str, type[BaseModel]] = {
@@ -248,6 +293,7 @@ SETTINGS: dict[str, type[BaseModel]] = {
     "ResizePhotoFunction": ResizeSettings,
     "PublishPhotoFunction": TableSettings,
     "RecordPhotoFailureFunction": TableSettings,
+    "PhotosCleanupFunction": CleanupSettings,
 }
 
 
@@ -269,6 +315,39 @@ def test_sample_events_exist_for_every_case() -> None:
         "photos-resize-input",
         "photos-publish-input",
         "photos-record-failure-input",
+        "photos-delete",
+        "photos-pet-deleted",
     }
     for name in names:
         json.loads((Path(EVENTS) / f"{name}.json").read_text())
+
+
+# ---------------------------------------------------------------------- refusals, expiry, cleanup
+
+
+def test_a_refused_upload_is_never_retried_and_ends_in_record_failure() -> None:
+    """NotPending (an upload to a READY or FAILED photo) is permanent: caught like any failure, and
+    RecordFailure (``pipeline.record_failure``) marks nothing for it."""
+    for name in ("Validate", "Resize", "Publish", "RecordFailure"):
+        retried = {error for retrier in STATES[name]["Retry"] for error in retrier["ErrorEquals"]}
+        assert NotPending.__name__ not in retried, name
+    for name in ("Validate", "Publish"):
+        (catcher,) = STATES[name]["Catch"]
+        assert catcher["ErrorEquals"] == ["States.ALL"] and catcher["Next"] == "RecordFailure"
+
+
+def test_pending_records_expire_through_the_ttl_attribute_the_code_writes() -> None:
+    ttl = DEPLOYED["PhotosTable"].properties["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
+    assert "expiresAt" in PhotoRecord.model_fields
+
+
+def test_the_cleanup_function_hears_pet_deleted_with_retries_and_a_dead_letter_queue() -> None:
+    properties = SOURCE["PhotosCleanupFunction"]
+    assert properties["Handler"] == "photos.events.pet_deleted" and callable(events.pet_deleted)
+    assert properties["CodeUri"] == "services/photos/"
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "EventBridgeRule"
+    assert event["Properties"]["Pattern"] == {"source": ["petstore.pets"], "detail-type": ["PetDeleted"]}
+    assert event["Properties"]["EventBusName"] == {"Ref": "StoreEventBus"}
+    assert "DeadLetterConfig" in event["Properties"] and properties["DeadLetterQueue"]["Type"] == "SQS"

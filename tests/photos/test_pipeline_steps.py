@@ -11,11 +11,12 @@ import traceback
 from typing import Any
 
 import boto3
+import photos.steps as steps
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from photos import steps
 from photos.dal import DynamoPhotoTable, S3Objects
+from photos.errors import NotPending
 from photos.imaging import InvalidImage
 from photos.pipeline import GENERIC_REASON, UnexpectedInput, validate_upload
 from PIL import ExifTags, Image
@@ -83,6 +84,32 @@ def upload(s3: Any, photo_id: str, data: bytes, content_type: str = "image/jpeg"
     event = load_event("photos-object-created")
     event["detail"]["object"].update(key=key, size=len(data))
     return event
+
+
+def put_pending_record(photo_id: str) -> None:
+    """The PENDING record of the photo the sample events name (as request_upload writes it)."""
+    boto3.client("dynamodb").put_item(
+        TableName=physical_name("PhotosTable"),
+        Item={
+            "petId": {"S": "rex"},
+            "photoId": {"S": photo_id},
+            "status": {"S": "PENDING"},
+            "contentType": {"S": "image/jpeg"},
+            "createdAt": {"S": "2026-11-22T04:30:00.000Z"},
+            "expiresAt": {"N": "1795325700"},
+        },
+    )
+
+
+SAMPLE_PHOTO_ID = "3f2b8c1d9e7a4b6c8d0e1f2a3b4c5d6e"
+"""The photo the events/photos-* files name."""
+
+
+def stored_record(photo_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = boto3.client("dynamodb").get_item(
+        TableName=physical_name("PhotosTable"), Key={"petId": {"S": "rex"}, "photoId": {"S": photo_id}}
+    )["Item"]
+    return item
 
 
 def listed(invoke: Invoke) -> dict[str, Any]:
@@ -224,8 +251,11 @@ def test_a_refused_upload_is_recorded_as_failed_with_its_reason(
 def test_an_upload_over_the_size_limit_is_refused_without_being_read(invoke: Invoke, s3: Any) -> None:
     photo_id = add_pet_and_photo(invoke)
     event = upload(s3, photo_id, jpeg((200, 100)))
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
     with pytest.raises(InvalidImage, match=r"The file is \d+ bytes; the limit is 1000 bytes"):
-        validate_upload(event, S3Objects(), uploads_bucket=UPLOADS, max_bytes=1000, max_pixels=40_000_000)
+        validate_upload(
+            event, S3Objects(), table, uploads_bucket=UPLOADS, max_bytes=1000, max_pixels=40_000_000
+        )
 
 
 def test_an_empty_upload_is_refused(invoke: Invoke, s3: Any, pipeline: Pipeline) -> None:
@@ -234,15 +264,110 @@ def test_an_empty_upload_is_refused(invoke: Invoke, s3: Any, pipeline: Pipeline)
     assert listed(invoke)["reason"] == "The file is empty"
 
 
-def test_a_later_good_upload_of_the_same_photo_clears_the_failure(
-    invoke: Invoke, s3: Any, pipeline: Pipeline
-) -> None:
+def test_a_later_upload_cannot_replace_a_failed_photo(invoke: Invoke, s3: Any, pipeline: Pipeline) -> None:
+    """The form is still valid, so S3 takes the file; the pipeline refuses it: ask for a new form."""
     photo_id = add_pet_and_photo(invoke)
     pipeline.run(upload(s3, photo_id, truncated()))
-    assert listed(invoke)["status"] == "FAILED"
-    assert pipeline.run(upload(s3, photo_id, jpeg((300, 200)))) is not None
+    failed = stored_record(photo_id)
+    assert failed["status"] == {"S": "FAILED"}
+    assert pipeline.run(upload(s3, photo_id, jpeg((300, 200)))) is None
+    assert isinstance(pipeline.error, NotPending)
+    assert pipeline.failure == {
+        "petId": "rex",
+        "photoId": photo_id,
+        "recorded": False,
+        "reason": GENERIC_REASON,
+    }
+    assert stored_record(photo_id) == failed
+    assert s3.list_objects_v2(Bucket=DISTRIBUTION).get("KeyCount") == 0
+
+
+# ---------------------------------------------------------------------- only a PENDING photo takes an upload
+
+
+def rendition_objects(s3: Any) -> dict[str, tuple[bytes, Any]]:
+    """Every rendition in the distribution bucket: its bytes and when it was written."""
+    objects = {}
+    for listed_object in s3.list_objects_v2(Bucket=DISTRIBUTION).get("Contents", []):
+        stored = s3.get_object(Bucket=DISTRIBUTION, Key=listed_object["Key"])
+        objects[listed_object["Key"]] = (stored["Body"].read(), stored["LastModified"])
+    return objects
+
+
+def test_processing_removes_expires_at(invoke: Invoke, s3: Any, pipeline: Pipeline) -> None:
+    ready, failed = add_pet_and_photo(invoke), add_pet_and_photo(invoke)
+    assert "expiresAt" in stored_record(ready) and "expiresAt" in stored_record(failed)
+    assert pipeline.run(upload(s3, ready, jpeg((300, 200)))) is not None
+    assert pipeline.run(upload(s3, failed, truncated())) is None
+    assert stored_record(ready)["status"] == {"S": "READY"} and "expiresAt" not in stored_record(ready)
+    assert stored_record(failed)["status"] == {"S": "FAILED"} and "expiresAt" not in stored_record(failed)
+
+
+def test_a_form_posted_again_after_ready_leaves_the_photo_and_its_renditions(
+    invoke: Invoke, s3: Any, pipeline: Pipeline
+) -> None:
+    """S3 accepts the second upload (the form is valid until it expires); validate refuses it before
+    anything is written, and RecordFailure does not turn the refusal into FAILED."""
+    photo_id = add_pet_and_photo(invoke)
+    assert pipeline.run(upload(s3, photo_id, jpeg((1600, 1200)))) is not None
+    record, renditions = stored_record(photo_id), rendition_objects(s3)
+    assert record["status"] == {"S": "READY"} and len(renditions) == 2
+
+    assert pipeline.run(upload(s3, photo_id, jpeg((640, 480)))) is None
+    assert isinstance(pipeline.error, NotPending)
+    assert pipeline.failure == {
+        "petId": "rex",
+        "photoId": photo_id,
+        "recorded": False,
+        "reason": GENERIC_REASON,
+    }
+    assert stored_record(photo_id) == record
+    assert rendition_objects(s3) == renditions
     photo = listed(invoke)
-    assert (photo["status"], photo["reason"]) == ("READY", None)
+    assert (photo["status"], photo["width"], photo["height"]) == ("READY", 1600, 1200)
+    assert [fetch(r["url"]).size for r in photo["renditions"]] == [(1024, 768), (256, 192)]
+
+
+@pytest.mark.parametrize("status", ["READY", "FAILED"])
+def test_publish_and_record_failure_never_change_a_processed_photo(invoke: Invoke, status: str) -> None:
+    """Whatever reaches them (a race between two uploads of one form), their updates are
+    conditional on PENDING: a processed record is left exactly as it is."""
+    put_pending_record(SAMPLE_PHOTO_ID)
+    table = DynamoPhotoTable(physical_name("PhotosTable"))
+    if status == "READY":
+        table.mark_ready("rex", SAMPLE_PHOTO_ID, 10, 10, [], "2030-01-01T00:00:00.000Z")
+    else:
+        table.mark_failed("rex", SAMPLE_PHOTO_ID, "The file is empty", "2030-01-01T00:00:00.000Z")
+    record = stored_record(SAMPLE_PHOTO_ID)
+    with pytest.raises(NotPending, match=f"is {status}, not PENDING"):
+        invoke("PublishPhotoFunction", load_event("photos-publish-input"))
+    failure = invoke("RecordPhotoFailureFunction", load_event("photos-record-failure-input"))
+    assert failure["recorded"] is False and failure["photoId"] == SAMPLE_PHOTO_ID
+    with pytest.raises(NotPending, match=f"is {status}: the upload is refused"):
+        invoke("ValidatePhotoFunction", load_event("photos-validate-input"))
+    assert stored_record(SAMPLE_PHOTO_ID) == record
+
+
+def test_a_refusal_is_never_recorded_as_a_failure(invoke: Invoke) -> None:
+    """Even on a record that is PENDING again by then: a NotPending refusal marks nothing."""
+    put_pending_record(SAMPLE_PHOTO_ID)
+    state = {"petId": "rex", "photoId": SAMPLE_PHOTO_ID, "error": catch(NotPending("photo is READY"))}
+    failure = invoke("RecordPhotoFailureFunction", state)
+    assert failure == {
+        "petId": "rex",
+        "photoId": SAMPLE_PHOTO_ID,
+        "recorded": False,
+        "reason": GENERIC_REASON,
+    }
+    assert stored_record(SAMPLE_PHOTO_ID)["status"] == {"S": "PENDING"}
+
+
+def test_an_upload_with_no_photo_record_is_refused_before_it_is_read(
+    invoke: Invoke, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(S3Objects, "read", denied)  # never reached
+    with pytest.raises(NotFound, match=f"no photo record rex/{SAMPLE_PHOTO_ID}"):
+        invoke("ValidatePhotoFunction", load_event("photos-validate-input"))
 
 
 # ---------------------------------------------------------------------- inputs this pipeline never produces
@@ -325,6 +450,7 @@ def denied(*_: Any, **__: Any) -> None:
 
 
 def test_s3_throttling_is_a_transient_error(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    put_pending_record(SAMPLE_PHOTO_ID)
     monkeypatch.setattr(S3Objects, "read", throttled)
     with pytest.raises(steps.TransientError):
         invoke("ValidatePhotoFunction", load_event("photos-validate-input"))
@@ -353,16 +479,8 @@ def test_step_events_run_as_documented(invoke: Invoke, s3: Any) -> None:
     created = load_event("photos-object-created")
     assert load_event("photos-validate-input") == created  # the execution input is the event itself
     photo_id = created["detail"]["object"]["key"].rsplit("/", 1)[1]
-    boto3.client("dynamodb").put_item(
-        TableName=physical_name("PhotosTable"),
-        Item={
-            "petId": {"S": "rex"},
-            "photoId": {"S": photo_id},
-            "status": {"S": "PENDING"},
-            "contentType": {"S": "image/jpeg"},
-            "createdAt": {"S": "2026-11-22T04:30:00.000Z"},
-        },
-    )
+    assert photo_id == SAMPLE_PHOTO_ID
+    put_pending_record(photo_id)
     s3.put_object(
         Bucket=UPLOADS,
         Key=created["detail"]["object"]["key"],
@@ -379,6 +497,7 @@ def test_step_events_run_as_documented(invoke: Invoke, s3: Any) -> None:
     assert resized == load_event("photos-publish-input")
     assert invoke("PublishPhotoFunction", load_event("photos-publish-input"))["status"] == "READY"
 
+    put_pending_record(photo_id)  # the failure event is of another upload of a PENDING photo
     failure = invoke("RecordPhotoFailureFunction", load_event("photos-record-failure-input"))
     assert failure == {
         "petId": "rex",

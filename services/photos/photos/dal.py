@@ -11,13 +11,16 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.client import Config
 from botocore.exceptions import ClientError
-from store_common.dynamo import dynamodb_client, is_condition_failure, query_newest_first, to_item
+from store_common.dynamo import dynamodb_client, from_item, is_condition_failure, to_item
 from store_common.errors import NotFound
 
+from photos.errors import NotPending
 from photos.models import StoredObject
 
 CREATED_AT_INDEX = "byCreatedAt"
 """Local secondary index of the photos table (partition ``petId``, sort ``createdAt``), in template.yaml."""
+CLEANUP_PAGE_SIZE = 100
+"""Records a deleted pet's cleanup reads per Query (each is then deleted before the next page)."""
 
 
 def s3_client() -> Any:
@@ -45,25 +48,114 @@ def s3_client() -> Any:
 
 
 class DynamoPhotoTable:
-    """``logic.PhotoTable`` and ``pipeline.PhotoStatusTable`` on the photos table."""
+    """``logic.PhotoTable`` and ``pipeline.PhotoStatusTable`` on the photos table.
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    ``pets_table_name``: the pets table, where a new record's pet is checked (the API function only;
+    the pets service owns that table and nothing here writes to it).
+    """
+
+    def __init__(
+        self, table_name: str, client: Any | None = None, *, pets_table_name: str | None = None
+    ) -> None:
         self.table_name = table_name
+        self.pets_table_name = pets_table_name
         self.client = client or dynamodb_client()
 
-    def insert(self, item: dict[str, Any]) -> None:
-        self.client.put_item(
-            TableName=self.table_name,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(photoId)",
-        )
+    def insert_for_pet(self, item: dict[str, Any]) -> bool:
+        """Put a new record in one transaction with a ConditionCheck that its pet exists.
+
+        False (nothing written) when the pet does not exist: checked atomically with the write, so a
+        pet deleted at the same moment never keeps a photo, and no separate read is made.
+        """
+        if not self.pets_table_name:
+            raise RuntimeError("DynamoPhotoTable needs pets_table_name to insert records")
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.pets_table_name,
+                            "Key": to_item({"id": item["petId"]}),
+                            "ConditionExpression": "attribute_exists(id)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(photoId)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def newest_first(
-        self, pet_id: str, limit: int, start_key: dict[str, str] | None
+        self, pet_id: str, limit: int, start_key: dict[str, str] | None, pending_cutoff: int
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        return query_newest_first(
-            self.client, self.table_name, ("petId", pet_id), limit, start_key, index_name=CREATED_AT_INDEX
+        """One Query of the index, newest first. The filter applies after ``Limit`` (DynamoDB's
+        order), so a page may be short; its ``LastEvaluatedKey`` still marks where it stopped."""
+        kwargs: dict[str, Any] = {"ExclusiveStartKey": to_item(start_key)} if start_key else {}
+        response = self.client.query(
+            TableName=self.table_name,
+            IndexName=CREATED_AT_INDEX,
+            KeyConditionExpression="petId = :pet",
+            FilterExpression="attribute_not_exists(expiresAt) OR expiresAt > :cutoff",
+            ExpressionAttributeValues=to_item({":pet": pet_id, ":cutoff": pending_cutoff}),
+            ScanIndexForward=False,
+            Limit=limit,
+            **kwargs,
         )
+        items = [from_item(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, (from_item(last) if last else None)
+
+    def created_up_to(
+        self, pet_id: str, created_at: str, start_key: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        kwargs: dict[str, Any] = {"ExclusiveStartKey": to_item(start_key)} if start_key else {}
+        response = self.client.query(
+            TableName=self.table_name,
+            IndexName=CREATED_AT_INDEX,
+            KeyConditionExpression="petId = :pet AND createdAt <= :until",
+            ExpressionAttributeValues=to_item({":pet": pet_id, ":until": created_at}),
+            Limit=CLEANUP_PAGE_SIZE,
+            **kwargs,
+        )
+        items = [from_item(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, (from_item(last) if last else None)
+
+    def get(self, pet_id: str, photo_id: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key=self._key(pet_id, photo_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def status_of(self, pet_id: str, photo_id: str) -> str | None:
+        """The record's status (PENDING, READY, FAILED), or None when there is no record."""
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=self._key(pet_id, photo_id),
+            ConsistentRead=True,
+            ProjectionExpression="#status",
+            ExpressionAttributeNames={"#status": "status"},
+        )
+        item = response.get("Item")
+        return str(from_item(item).get("status")) if item else None
+
+    def delete(self, pet_id: str, photo_id: str) -> dict[str, Any] | None:
+        response = self.client.delete_item(
+            TableName=self.table_name, Key=self._key(pet_id, photo_id), ReturnValues="ALL_OLD"
+        )
+        old = response.get("Attributes")
+        return from_item(old) if old else None
 
     def mark_ready(
         self,
@@ -74,12 +166,12 @@ class DynamoPhotoTable:
         renditions: Sequence[Mapping[str, Any]],
         now: str,
     ) -> None:
-        """READY with its renditions; a reason from an earlier failed upload is removed."""
-        self._update(
+        """A PENDING record becomes READY with its renditions, and no longer expires."""
+        self._update_pending(
             pet_id,
             photo_id,
             "SET #status = :ready, width = :width, height = :height, renditions = :renditions, "
-            "updatedAt = :now REMOVE reason",
+            "updatedAt = :now REMOVE reason, expiresAt",
             {
                 ":ready": "READY",
                 ":width": width,
@@ -90,47 +182,44 @@ class DynamoPhotoTable:
         )
 
     def mark_failed(self, pet_id: str, photo_id: str, reason: str, now: str) -> None:
-        """FAILED with the reason; renditions of an earlier successful upload are left as they were."""
-        self._update(
+        """A PENDING record becomes FAILED with the reason, and no longer expires."""
+        self._update_pending(
             pet_id,
             photo_id,
-            "SET #status = :failed, reason = :reason, updatedAt = :now",
+            "SET #status = :failed, reason = :reason, updatedAt = :now REMOVE expiresAt",
             {":failed": "FAILED", ":reason": reason, ":now": now},
         )
 
-    def _update(self, pet_id: str, photo_id: str, expression: str, values: dict[str, Any]) -> None:
-        """Update an existing record; raise NotFound rather than create a record with no createdAt."""
+    def _update_pending(self, pet_id: str, photo_id: str, expression: str, values: dict[str, Any]) -> None:
+        """Update a PENDING record: NotFound when there is none (nothing is created), NotPending
+        when it is READY or FAILED (it is left exactly as it is)."""
         try:
             self.client.update_item(
                 TableName=self.table_name,
-                Key=to_item({"petId": pet_id, "photoId": photo_id}),
+                Key=self._key(pet_id, photo_id),
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(photoId)",
+                ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(values),
+                ExpressionAttributeValues=to_item({**values, ":pending": "PENDING"}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if is_condition_failure(error):
+            if not is_condition_failure(error):
+                raise
+            current: Any = error.response.get("Item")  # the record as it was (ALL_OLD on failure)
+            if not current:
                 raise NotFound(f"no photo record {pet_id}/{photo_id}") from None
-            raise
+            status = from_item(current).get("status")
+            raise NotPending(f"photo {pet_id}/{photo_id} is {status}, not PENDING") from None
 
-
-class DynamoPetDirectory:
-    """``logic.PetDirectory`` on the pets table (read-only: the pets service owns it)."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self.client = client or dynamodb_client()
-
-    def exists(self, pet_id: str) -> bool:
-        response = self.client.get_item(
-            TableName=self.table_name, Key=to_item({"id": pet_id}), ProjectionExpression="id"
-        )
-        return "Item" in response
+    @staticmethod
+    def _key(pet_id: str, photo_id: str) -> dict[str, Any]:
+        return to_item({"petId": pet_id, "photoId": photo_id})
 
 
 class S3PhotoStorage:
-    """``logic.PhotoStorage``: presigned forms for the uploads bucket, URLs for the distribution bucket.
+    """``logic.PhotoStorage``: presigned forms for the uploads bucket, URLs for the distribution bucket,
+    and deletions in both (S3 answers the deletion of an absent key as a success).
 
     Presigning is local computation (no request to S3); the URLs carry the function's permissions.
     The S3 client is created once, by the first request that presigns: listing a pet with no READY
@@ -162,6 +251,12 @@ class S3PhotoStorage:
             "get_object", Params={"Bucket": self.distribution_bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url
+
+    def delete_upload(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.uploads_bucket, Key=key)
+
+    def delete_rendition(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.distribution_bucket, Key=key)
 
 
 class S3Objects:

@@ -92,6 +92,38 @@ class PhotoRecord(BaseModel):
     width: int | None = None
     height: int | None = None
     renditions: list[StoredRendition] = Field(default_factory=list)
+    expiresAt: int | None = Field(
+        default=None,
+        description=(
+            "PENDING only: epoch seconds when DynamoDB's TTL may delete the record (its form's expiry "
+            "plus a grace period); removed when the photo becomes READY or FAILED, so that it stays."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------- events from other services
+
+
+CREATED_AT_PATTERN = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+"""``createdAt`` and ``deletedAt``: UTC with milliseconds (``store_common.catalogue.utc_now``)."""
+
+
+class _PetDeletedDetail(BuiltOnFirstUse):
+    model_config = ConfigDict(extra="ignore")
+
+    petId: ResourceId
+    version: Annotated[int, Field(ge=1, strict=True)]
+    deletedAt: Annotated[str, Field(pattern=CREATED_AT_PATTERN)]
+
+
+class PetDeletedEvent(BuiltOnFirstUse):
+    """The ``PetDeleted`` event the pets service publishes on the store's bus (only what is used)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    source: Literal["petstore.pets"]
+    detail_type: Literal["PetDeleted"] = Field(alias="detail-type")
+    detail: _PetDeletedDetail
 
 
 # ---------------------------------------------------------------------- pipeline state

@@ -10,8 +10,13 @@ Errors, and what the state machine does with them (``statemachines/image_pipelin
 - ``UnexpectedInput``: the step got a state this pipeline never produces (an object outside
   ``uploads/<petId>/<photoId>``, another bucket, a malformed event). Permanent.
 - ``store_common.errors.NotFound``: the photo record is gone. Permanent.
+- ``photos.errors.NotPending``: the photo is already READY or FAILED. Permanent. An upload form
+  stays valid until it expires, so it can be posted again after its photo was processed; validate
+  refuses such an upload before anything is written (the published renditions stay), and publish
+  and record_failure change a record only while it is PENDING (a condition on ``status``).
 - Anything else from AWS that is transient is raised as ``steps.TransientError`` and retried.
-Every failure ends in ``record_failure``, which marks the photo FAILED: never silently PENDING.
+Every failure ends in ``record_failure``, which marks a PENDING photo FAILED: never silently PENDING.
+A NotPending refusal marks nothing: the photo is left as it was, READY or FAILED.
 """
 
 import json
@@ -22,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from store_common.errors import NotFound
 
 from photos import imaging
+from photos.errors import NotPending
 from photos.imaging import InvalidImage
 from photos.logic import parse_upload_key, rendition_key
 from photos.models import (
@@ -54,6 +60,10 @@ class ObjectStore(Protocol):
 
 
 class PhotoStatusTable(Protocol):
+    def status_of(self, pet_id: str, photo_id: str) -> str | None:
+        """PENDING, READY or FAILED; None when there is no record."""
+        ...
+
     def mark_ready(
         self,
         pet_id: str,
@@ -62,21 +72,37 @@ class PhotoStatusTable(Protocol):
         height: int,
         renditions: list[dict[str, Any]],
         now: str,
-    ) -> None: ...
+    ) -> None:
+        """A PENDING record becomes READY; NotFound without a record, NotPending when not PENDING."""
+        ...
 
-    def mark_failed(self, pet_id: str, photo_id: str, reason: str, now: str) -> None: ...
+    def mark_failed(self, pet_id: str, photo_id: str, reason: str, now: str) -> None:
+        """A PENDING record becomes FAILED; NotFound without a record, NotPending when not PENDING."""
+        ...
 
 
 def validate_upload(
-    event: Mapping[str, Any], objects: ObjectStore, *, uploads_bucket: str, max_bytes: int, max_pixels: int
+    event: Mapping[str, Any],
+    objects: ObjectStore,
+    table: PhotoStatusTable,
+    *,
+    uploads_bucket: str,
+    max_bytes: int,
+    max_pixels: int,
 ) -> ValidatedUpload:
-    """Step 1: the uploaded object is a complete JPEG, PNG or WebP of its declared type, within limits."""
+    """Step 1: the upload is for a PENDING photo, and is a complete JPEG, PNG or WebP of its
+    declared type, within limits."""
     created = _parse(ObjectCreatedEvent, event)
     if created.bucket != uploads_bucket:
         raise UnexpectedInput(f"object is in bucket {created.bucket!r}, not the uploads bucket")
     photo = parse_upload_key(created.key)
     if photo is None:
         raise UnexpectedInput(f"object key {created.key!r} is not uploads/<petId>/<photoId>")
+    status = table.status_of(photo.petId, photo.photoId)
+    if status is None:
+        raise NotFound(f"no photo record {photo.petId}/{photo.photoId}")
+    if status != "PENDING":
+        raise NotPending(f"photo {photo.petId}/{photo.photoId} is {status}: the upload is refused")
     data, content_type = _read(objects, created.bucket, created.key, max_bytes)
     facts = imaging.inspect_image(data, declared_type=content_type, max_pixels=max_pixels)
     return ValidatedUpload(
@@ -122,7 +148,7 @@ def resize_upload(
 
 
 def publish_photo(state: Mapping[str, Any], table: PhotoStatusTable, now: str) -> PublishedPhoto:
-    """Step 3: the photo record becomes READY with its size and renditions."""
+    """Step 3: the PENDING photo record becomes READY with its size and renditions."""
     resized = _parse(ResizedPhoto, state)
     table.mark_ready(
         resized.petId,
@@ -136,21 +162,30 @@ def publish_photo(state: Mapping[str, Any], table: PhotoStatusTable, now: str) -
 
 
 def record_failure(state: Mapping[str, Any], table: PhotoStatusTable, now: str) -> FailureRecorded:
-    """On Catch: mark the photo FAILED with a reason for the user. The upload itself is kept.
+    """On Catch: mark the PENDING photo FAILED with a reason for the user. The upload itself is kept.
 
     ``state`` is the failed step's input plus ``error`` (``{"Error", "Cause"}``, the Catch's
-    ``ResultPath``). A state that names no photo, or a photo whose record is gone, is reported as
-    not recorded (the caller logs it): there is nothing to mark.
+    ``ResultPath``). A state that names no photo, a photo whose record is gone, and a photo that is
+    not PENDING (a refused re-upload: ``NotPending``) are reported as not recorded (the caller logs
+    it): there is nothing to mark, and a READY or FAILED photo is never changed.
     """
-    reason = failure_reason(state.get("error"))
+    error = state.get("error")
+    reason = failure_reason(error)
     photo = photo_of(state)
     if photo is None:
         return FailureRecorded(recorded=False, reason=reason)
+    if is_refusal(error):
+        return FailureRecorded(petId=photo.petId, photoId=photo.photoId, recorded=False, reason=reason)
     try:
         table.mark_failed(photo.petId, photo.photoId, reason, now)
-    except NotFound:
+    except (NotFound, NotPending):
         return FailureRecorded(petId=photo.petId, photoId=photo.photoId, recorded=False, reason=reason)
     return FailureRecorded(petId=photo.petId, photoId=photo.photoId, recorded=True, reason=reason)
+
+
+def is_refusal(error: Any) -> bool:
+    """Whether a Catch's ``{"Error", "Cause"}`` is the refusal of an upload to a processed photo."""
+    return isinstance(error, Mapping) and error.get("Error") == NotPending.__name__
 
 
 def photo_of(state: Mapping[str, Any]) -> PhotoRef | None:

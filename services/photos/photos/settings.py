@@ -18,12 +18,20 @@ MaxPixels = Annotated[int, Field(alias="MAX_PIXELS", ge=1, le=1_000_000_000)]
 
 
 class ApiSettings(TableSettings):
-    """PhotosFunction: the photos table, read access to the pets table, both buckets for presigning."""
+    """PhotosFunction: the photos table, the pets table (a new photo's pet must exist), both buckets
+    for presigning and for deleting a photo's objects."""
 
     pets_table_name: str = Field(alias="PETS_TABLE_NAME", min_length=3)
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
     distribution_bucket: str = Field(alias="DISTRIBUTION_BUCKET", min_length=3)
     max_upload_bytes: MaxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES
+
+
+class CleanupSettings(TableSettings):
+    """PhotosCleanupFunction: a deleted pet's records, uploads and renditions."""
+
+    uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
+    distribution_bucket: str = Field(alias="DISTRIBUTION_BUCKET", min_length=3)
 
 
 class _StepSettings(BaseModel):
@@ -35,15 +43,22 @@ class _StepSettings(BaseModel):
         return cls.model_validate(dict(os.environ))
 
 
-class ValidateSettings(_StepSettings):
-    """ValidatePhotoFunction: reads uploads."""
+class _UploadReaderSettings(_StepSettings):
+    """A step that reads uploads, within the limits."""
 
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
     max_upload_bytes: MaxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES
     max_pixels: MaxPixels = DEFAULT_MAX_PIXELS
 
 
-class ResizeSettings(ValidateSettings):
+class ValidateSettings(_UploadReaderSettings):
+    """ValidatePhotoFunction: reads uploads, and the status of their photo records (only PENDING
+    photos take an upload)."""
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+
+
+class ResizeSettings(_UploadReaderSettings):
     """ResizePhotoFunction: reads uploads, writes renditions."""
 
     distribution_bucket: str = Field(alias="DISTRIBUTION_BUCKET", min_length=3)

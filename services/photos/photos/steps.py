@@ -6,6 +6,7 @@ per process, and only those the step needs.
 
 Errors leave as the exception's class name, which is the ``Error`` the state machine matches:
 ``InvalidImage``, ``UnexpectedInput`` and ``NotFound`` are permanent (caught, recorded);
+``NotPending`` (an upload to a photo already READY or FAILED) is permanent and marks nothing;
 AWS throttling and service errors become ``TransientError``, which the state machine retries
 with backoff (boto3 has already retried them briefly by then).
 """
@@ -30,6 +31,7 @@ from store_common.tracing import new_tracer
 
 from photos import pipeline
 from photos.dal import DynamoPhotoTable, S3Objects
+from photos.errors import NotPending
 from photos.imaging import InvalidImage
 from photos.settings import ResizeSettings, ValidateSettings
 
@@ -90,6 +92,9 @@ def _step(run: Callable[[dict[str, Any]], BaseModel]) -> StepHandler:
         except InvalidImage as error:
             logger.warning("photo refused", extra={"reason": error.message})
             raise
+        except NotPending as error:
+            logger.warning("upload refused: its photo was already processed", extra={"reason": str(error)})
+            raise
         except ClientError as error:
             if _is_transient(error):
                 logger.warning("transient AWS error; the state machine retries", exc_info=True)
@@ -126,6 +131,8 @@ def _objects() -> S3Objects:
 
 @functools.cache
 def _photo_table() -> DynamoPhotoTable:
+    """The photos table (``TABLE_NAME``): validate reads a record's status, publish and
+    record_failure update it."""
     return DynamoPhotoTable(TableSettings.from_environment().table_name)
 
 
@@ -134,11 +141,12 @@ def _photo_table() -> DynamoPhotoTable:
 
 @_step
 def validate(event: dict[str, Any]) -> BaseModel:
-    """ValidatePhotoFunction: the S3 "Object Created" event -> ``ValidatedUpload``."""
+    """ValidatePhotoFunction: the S3 "Object Created" event of a PENDING photo -> ``ValidatedUpload``."""
     settings = _validate_settings()
     return pipeline.validate_upload(
         event,
         _objects(),
+        _photo_table(),
         uploads_bucket=settings.uploads_bucket,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_pixels,
@@ -160,17 +168,21 @@ def resize(event: dict[str, Any]) -> BaseModel:
 
 @_step
 def publish(event: dict[str, Any]) -> BaseModel:
-    """PublishPhotoFunction: ``ResizedPhoto`` -> the record is READY."""
+    """PublishPhotoFunction: ``ResizedPhoto`` -> the PENDING record is READY."""
     return pipeline.publish_photo(event, _photo_table(), utc_now())
 
 
 @_step
 def record_failure(event: dict[str, Any]) -> BaseModel:
-    """RecordPhotoFailureFunction: a failed step's input plus ``error`` -> the record is FAILED."""
+    """RecordPhotoFailureFunction: a failed step's input plus ``error`` -> the PENDING record is FAILED."""
     result = pipeline.record_failure(event, _photo_table(), utc_now())
     details = {"error": event.get("error"), "reason": result.reason}
     if result.recorded:
         logger.error("photo pipeline failed; the photo is marked FAILED", extra=details)
+    elif pipeline.is_refusal(event.get("error")):
+        logger.warning("an upload to an already processed photo was refused; the photo is unchanged")
     else:
-        logger.error("photo pipeline failed for an upload with no photo record to mark", extra=details)
+        logger.error(
+            "photo pipeline failed for an upload with no PENDING photo record to mark", extra=details
+        )
     return result
