@@ -3,7 +3,9 @@
 ``config.json`` is the one document a client needs to find everything: the API URLs, the Cognito
 user pool and app client, and the AWS endpoint. A deployed stack publishes the same document
 (built from its outputs), so the web client and the end-to-end tests run unchanged against
-either. Static files come from ``web/`` next to the template, if that folder exists.
+either. Static files come from ``web/`` next to the template, if that folder exists; its
+``index.html`` (at ``/`` and ``/index.html``) is served with its Content-Security-Policy filled in
+from config.json (:func:`localcloud.webpage.render_index`, as ``make publish-web`` publishes it).
 
 Locally no email is sent, so nobody receives a confirmation code: ``POST /local/confirm-sign-up``
 with ``{"email": ...}`` confirms a signed-up user with Cognito's ``AdminConfirmSignUp`` (what an
@@ -29,6 +31,7 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
 from localcloud.servers import QuietRequestHandler
+from localcloud.webpage import render_index
 
 __all__ = ["LOCAL_CONFIRM_PATH", "ConfirmSignUp", "WebRequestHandler", "web_app"]
 
@@ -86,6 +89,7 @@ def web_app(
     config: dict[str, Any], web_dir: Path | None, confirm_sign_up: ConfirmSignUp | None = None
 ) -> Callable[..., Iterable[bytes]]:
     document = json.dumps(config, indent=2).encode()
+    index_paths = ("/", "/index.html")
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -98,8 +102,11 @@ def web_app(
         elif request.path == LOCAL_CONFIRM_PATH and confirm_sign_up is not None:
             # same origin as the page only: no CORS headers, so other sites cannot call it
             response = _confirm(request, confirm_sign_up)
-        elif request.path == "/" and index is not None and index.is_file():
-            response = Response(index.read_bytes(), content_type="text/html; charset=utf-8")
+        elif request.path in index_paths and index is not None and index.is_file():
+            # read on every request: an edit of web/index.html shows on reload, as the other files do
+            page = render_index(index.read_text(encoding="utf-8"), config)
+            response = Response(page, content_type="text/html; charset=utf-8")
+            response.headers["cache-control"] = "no-store"
         elif request.path == "/" and web_dir is None:
             response = Response(_PLACEHOLDER, content_type="text/html; charset=utf-8")
         else:
@@ -108,4 +115,12 @@ def web_app(
 
     if web_dir is None:
         return app
-    return SharedDataMiddleware(app, {"/": str(web_dir)}, cache=False)
+    static = SharedDataMiddleware(app, {"/": str(web_dir)}, cache=False)
+
+    def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        # the page itself is rendered, never sent as the static file
+        if environ.get("PATH_INFO", "") in index_paths:
+            return app(environ, start_response)
+        return static(environ, start_response)
+
+    return site

@@ -1,7 +1,11 @@
 """Publish the web client of a deployed stack: ``web/`` and a ``config.json`` built from the stack's outputs.
 
 ``config.json`` has the same keys as the local cloud's (minus the local-only ``localConfirmUrl``),
-so the page runs unchanged against either. The files go to the stack's private ``WebBucket``;
+plus the origins of the photo buckets (``uploadsOrigin``: where the upload form is POSTed;
+``photosOrigin``: the renditions' presigned URLs), which locally are both the AWS endpoint, so the
+page runs unchanged against either. ``index.html`` is published with its Content-Security-Policy
+filled in from that config.json (:func:`localcloud.webpage.render_index`, as ``make dev`` serves it):
+the page may reach this stack's endpoints and no other. The files go to the stack's private ``WebBucket``;
 files no longer in ``web/`` are removed from it; then CloudFront is told to drop its copies
 (``/*``, which covers ``/config.json`` and every file just published).
 
@@ -29,6 +33,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localcloud.webpage import render_index
+
 __all__ = [
     "PublishError",
     "SiteFile",
@@ -43,11 +49,17 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB_DIR = ROOT / "web"
 SAMCONFIG = ROOT / "samconfig.toml"
 CONFIG_KEY = "config.json"
+INDEX_KEY = "index.html"
 #: the stack's endpoints must be seen at once (CloudFront does not cache it either)
 CONFIG_CACHE_CONTROL = "no-store"
 #: browsers may keep the site's files for five minutes; CloudFront's copies are invalidated on publish
 SITE_CACHE_CONTROL = "public, max-age=300"
 REQUIRED_OUTPUTS = ("ApiUrl", "Region", "UserPoolId", "UserPoolClientId", "WebUrl", "WebBucketName")
+#: config key -> (the output naming the origin, the output naming the bucket to make it from)
+BUCKET_ORIGINS = {
+    "uploadsOrigin": ("UploadsOrigin", "UploadsBucketName"),
+    "photosOrigin": ("PhotosOrigin", "DistributionBucketName"),
+}
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -109,7 +121,17 @@ def build_config(outputs: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "endpointUrl": None,
         },
         "awsEndpointUrl": None,
+        **{key: _bucket_origin(values, *names) for key, names in BUCKET_ORIGINS.items()},
     }
+
+
+def _bucket_origin(values: dict[str, str], origin_output: str, bucket_output: str) -> str | None:
+    """A bucket's origin as the photos service presigns it: virtual-hosted on the regional endpoint."""
+    if origin_output in values:
+        return values[origin_output].rstrip("/")
+    if bucket_output in values:
+        return f"https://{values[bucket_output]}.s3.{values['Region']}.amazonaws.com"
+    return None
 
 
 def site_files(web_dir: Path = WEB_DIR) -> list[SiteFile]:
@@ -126,7 +148,7 @@ def site_files(web_dir: Path = WEB_DIR) -> list[SiteFile]:
     return files
 
 
-def _outputs(cloudformation: Any, stack: str) -> list[dict[str, Any]]:
+def stack_outputs(cloudformation: Any, stack: str) -> list[dict[str, Any]]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as error:
@@ -151,6 +173,16 @@ def _stale_keys(s3: Any, bucket: str, keep: set[str]) -> list[str]:
     return stale
 
 
+def _body(file: SiteFile, config: dict[str, Any]) -> bytes:
+    """The file as published: index.html with this stack's Content-Security-Policy, others as they are."""
+    if file.key != INDEX_KEY:
+        return file.path.read_bytes()
+    try:
+        return render_index(file.path.read_text(encoding="utf-8"), config).encode()
+    except ValueError as error:
+        raise PublishError(f"{file.path}: {error}") from None
+
+
 def publish(
     stack: str,
     *,
@@ -165,11 +197,12 @@ def publish(
 
     Returns what was done: ``config``, ``bucket``, ``uploaded``, ``deleted``, ``invalidation``.
     """
-    outputs = _outputs(cloudformation, stack)
+    outputs = stack_outputs(cloudformation, stack)
     config = build_config(outputs)
     values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
     bucket, web_url = values["WebBucketName"], values["WebUrl"]
     files = site_files(web_dir)
+    bodies = {file.key: _body(file, config) for file in files}  # before any upload: all or nothing
     distribution = _distribution_id(cloudfront, web_url)
     keys = {f.key for f in files} | {CONFIG_KEY}
     stale = _stale_keys(s3, bucket, keys)
@@ -181,7 +214,7 @@ def publish(
         s3.put_object(
             Bucket=bucket,
             Key=file.key,
-            Body=file.path.read_bytes(),
+            Body=bodies[file.key],
             ContentType=file.content_type,
             CacheControl=SITE_CACHE_CONTROL,
         )

@@ -1,5 +1,6 @@
-// The store's API: picks the URL of the chosen version (v1 or v2), adds the access token to
-// writes, and turns every error answer into an ApiError carrying the body's `message`.
+// The store's API: picks the URL of the chosen version (v1 or v2), adds the access token where it
+// is needed, and turns every error answer into an ApiError carrying the body's `message` and the
+// fields its `errors` name.
 
 const VENDOR = "petstore";
 
@@ -9,6 +10,8 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = status;
     this.body = body;
+    /** [{field, problem}] of a validation error ("body.priceCents", "query.limit"...) */
+    this.fields = Array.isArray(body?.errors) ? body.errors : [];
   }
 }
 
@@ -24,7 +27,7 @@ export function versionTarget(config, version) {
   return { baseUrl: config.apiUrl, accept: "application/json" };
 }
 
-/** Text for the user: what went wrong, with the API's own message. */
+/** Text for people: what went wrong and what to do, with the API's own message. */
 export function describeError(error) {
   if (!(error instanceof ApiError)) return error?.message ?? String(error);
   const detail = error.message;
@@ -32,11 +35,15 @@ export function describeError(error) {
     case 0:
       return detail;
     case 401:
-      return `Not signed in, or the session has expired: sign in to make changes (401: ${detail}).`;
-    case 412:
-      return `Someone changed this item since you opened it, so nothing was saved (412: ${detail}). Open it again to see the current version.`;
+      return "You are not signed in, or your session has expired: sign in and try again.";
+    case 403:
+      return `You may not do this (${detail}).`;
+    case 404:
+      return `It is not there any more (${detail}).`;
+    case 413:
+      return "That is too large to send.";
     default:
-      return `${detail} (${error.status})`;
+      return error.status >= 500 ? `The store could not do this just now; try again (${error.status}).` : detail;
   }
 }
 
@@ -71,8 +78,11 @@ export class StoreApi {
     return Boolean(versionTarget(this.config, version).baseUrl);
   }
 
-  /** One call; resolves to {status, body, etag} for 2xx, rejects with ApiError otherwise. */
-  async request(method, path, { body, query, ifMatch, idempotencyKey, signed = method !== "GET" } = {}) {
+  /**
+   * One call; resolves to {status, body, etag} for 2xx, rejects with ApiError otherwise.
+   * `ifMatch` (a version) replaces or deletes only that version; `ifNoneMatch: "*"` only creates.
+   */
+  async request(method, path, { body, query, ifMatch, ifNoneMatch, idempotencyKey, signed = method !== "GET" } = {}) {
     const { baseUrl, accept } = this.target;
     const url = new URL(baseUrl.replace(/\/$/, "") + path);
     for (const [name, value] of Object.entries(query ?? {})) {
@@ -80,7 +90,8 @@ export class StoreApi {
     }
     const headers = { accept };
     if (body !== undefined) headers["content-type"] = "application/json";
-    if (ifMatch !== undefined) headers["if-match"] = `"${ifMatch}"`;
+    if (ifMatch !== undefined && ifMatch !== null) headers["if-match"] = `"${ifMatch}"`;
+    if (ifNoneMatch) headers["if-none-match"] = ifNoneMatch;
     if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
     const token = signed ? await this.auth.accessToken() : null;
     if (token) headers.authorization = `Bearer ${token}`;
@@ -92,7 +103,7 @@ export class StoreApi {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
-      throw new ApiError(0, `Cannot reach the API at ${baseUrl} (is it running, and does its CORS allow ${location.origin}?).`);
+      throw new ApiError(0, `Cannot reach the store's API at ${baseUrl}: check your connection and try again.`);
     }
     const data = await readBody(response);
     if (!response.ok) {
@@ -107,5 +118,15 @@ export class StoreApi {
     const query = this.version === "v1" ? { limit: 100 } : { limit, nextToken };
     const { body } = await this.request("GET", path, { query });
     return pageOf(body);
+  }
+
+  /** One item (a pet, a food), or null when there is none. */
+  async item(path) {
+    try {
+      return (await this.request("GET", path)).body;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
   }
 }

@@ -1,14 +1,23 @@
-// Entry point: reads config.json (the same document locally and when deployed), then wires the
-// account forms, the API version switch and the panels.
+// Entry point: reads config.json (the same document locally and deployed), then shows one screen
+// at a time from the address's #fragment:
+//
+//   #/                the shop (everyone)        #/pets/<id>   a pet's page (everyone)
+//   #/account         sign in, sign up           #/profile     the display name
+//   #/console[/pets/<id>|/foods/<id>]            the catalogue console (staff)
+//
+// Who is staff comes from the access token's `cognito:groups`: everyone else sees no staff control
+// (elements marked data-staff stay hidden), and the API refuses them anyway.
 
-import { describeError, StoreApi } from "./api.js";
+import { ApiError, StoreApi } from "./api.js";
+import { Account } from "./account.js";
 import { Auth } from "./auth.js";
 import { Catalogue, FOOD_COLUMNS, PET_COLUMNS } from "./catalogue.js";
-import { CommentsPanel } from "./comments.js";
-import { PhotoPanel } from "./photos.js";
-import { announce, announceError, busy, el } from "./ui.js";
+import { PetPage } from "./pet.js";
+import { Shop } from "./shop.js";
+import { announce, CURRENCY, el } from "./ui.js";
 
 const $ = (selector) => document.querySelector(selector);
+const TITLE = "Pet store";
 
 async function loadConfig() {
   const response = await fetch("config.json", { cache: "no-store" });
@@ -16,142 +25,218 @@ async function loadConfig() {
   return response.json();
 }
 
-function showSession(session) {
-  $("#session-state").textContent = session ? `Signed in as ${session.email}` : "Not signed in";
-  $("#sign-out").hidden = !session;
-  $("#account").hidden = Boolean(session);
+/** "#/pets/rex" -> {view: "pet", id: "rex"}; anything unknown is the shop. */
+export function parseRoute(hash) {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "pets" && parts[1]) return { view: "pet", id: parts[1] };
+  if (parts[0] === "account") return { view: "account" };
+  if (parts[0] === "profile") return { view: "profile" };
+  if (parts[0] === "console") return { view: "console", collection: parts[1], id: parts[2] };
+  return { view: "shop" };
 }
 
-// ---------------------------------------------------------------------- account
-function wireAccount(auth) {
-  const form = $("#account-form");
-  const confirmForm = $("#confirm-form");
-  const credentials = () => ({ email: form.elements.email.value.trim(), password: form.elements.password.value });
-
-  const askForConfirmation = (email) => {
-    confirmForm.hidden = false;
-    confirmForm.dataset.email = email;
-    $("#confirm-code-label").hidden = Boolean(auth.localConfirmUrl);
-    $("#confirm-intro").textContent = auth.localConfirmUrl
-      ? `Confirm ${email}: the local cloud sends no email, so confirming here stands in for the emailed code.`
-      : `Enter the code Cognito emailed to ${email}.`;
-  };
-
-  const actions = {
-    "sign-up": async ({ email, password }) => {
-      const confirmed = await auth.signUp(email, password);
-      if (confirmed) return announce(`Account created for ${email}: you can sign in.`);
-      askForConfirmation(email);
-      return announce(`Account created for ${email}: confirm it, then sign in.`);
-    },
-    "sign-in": async ({ email, password }) => {
-      try {
-        await auth.signIn(email, password);
-      } catch (error) {
-        if (error.code === "UserNotConfirmedException") askForConfirmation(email);
-        throw error;
-      }
-      form.reset();
-      confirmForm.hidden = true;
-      return announce(`Signed in as ${auth.email}.`);
-    },
-  };
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const action = actions[event.submitter?.value ?? "sign-in"];
-    busy(event.submitter, () => action(credentials()), (error) => announceError(describeError(error)));
-  });
-
-  confirmForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const email = confirmForm.dataset.email;
-    const confirm = auth.localConfirmUrl
-      ? () => auth.confirmLocally(email)
-      : () => auth.confirmWithCode(email, confirmForm.elements.code.value.trim());
-    busy(
-      event.submitter,
-      async () => {
-        await confirm();
-        confirmForm.hidden = true;
-        confirmForm.reset();
-        announce(`Account ${email} confirmed: sign in.`);
+class App {
+  constructor(config) {
+    this.auth = new Auth(config, () => this.sessionChanged());
+    this.api = new StoreApi(config, this.auth);
+    this.displayName = null;
+    this.returnTo = "#/";
+    this.firstRender = true;
+    this.shop = new Shop($("#view-shop"), this.api);
+    this.petPage = new PetPage($("#view-pet"), {
+      api: this.api,
+      auth: this.auth,
+      onDeleted: (pet) => {
+        announce(`Deleted ${pet.name}.`);
+        location.hash = "#/"; // the deleted pet's page closes
       },
-      (error) => announceError(describeError(error)),
-    );
-  });
+    });
+    this.account = new Account($("#view-account"), $("#view-profile"), {
+      auth: this.auth,
+      api: this.api,
+      signedIn: () => this.signedIn(),
+      named: (name, first) => this.named(name, first),
+    });
+    this.catalogues = {
+      pets: new Catalogue({
+        root: $("#console-pets"),
+        api: this.api,
+        noun: "pet",
+        path: "/pets",
+        columns: PET_COLUMNS,
+        link: (pet) =>
+          el(
+            "a",
+            { href: `#/pets/${encodeURIComponent(pet.id)}`, class: "button-link secondary small", "aria-label": `Photos and comments of ${pet.name}` },
+            "Photos & comments",
+          ),
+      }),
+      foods: new Catalogue({ root: $("#console-foods"), api: this.api, noun: "food", path: "/foods", columns: FOOD_COLUMNS }),
+    };
+    for (const label of document.querySelectorAll("[data-currency]")) label.textContent = CURRENCY;
+    $("#sign-out").addEventListener("click", () => this.signOut());
+    window.addEventListener("hashchange", () => this.render());
+    this.wireApiPanel();
+  }
 
-  $("#sign-out").addEventListener("click", () => {
-    auth.signOut();
-    announce("Signed out.");
-  });
-}
+  async start() {
+    try {
+      await this.auth.resume();
+    } catch (error) {
+      announce(error.message);
+    }
+    this.sessionChanged();
+    if (this.auth.signedIn) this.loadName();
+    await this.render();
+    document.body.dataset.ready = "true";
+  }
 
-// ---------------------------------------------------------------------- API version
-function wireVersion(api, panels) {
-  const select = $("#version-select");
-  const showTarget = () => {
-    const { baseUrl, accept } = api.target;
-    $("#api-target").textContent = accept === "application/json" ? baseUrl : `${baseUrl} (Accept: ${accept})`;
-  };
-  for (const option of select.options) option.disabled = !api.hasVersion(option.value);
-  select.addEventListener("change", () => {
-    api.version = select.value;
+  // ------------------------------------------------------------------ session
+  sessionChanged() {
+    const signedIn = this.auth.signedIn;
+    if (!signedIn) this.displayName = null;
+    $("#sign-in-link").hidden = signedIn;
+    $("#sign-out").hidden = !signedIn;
+    const name = $("#session-name");
+    name.hidden = !signedIn;
+    name.textContent = signedIn ? `Signed in as ${this.displayName ?? this.auth.email}` : "";
+    const staff = this.auth.isStaff;
+    for (const element of document.querySelectorAll("[data-staff]")) element.hidden = !staff;
+    document.body.classList.toggle("is-staff", staff);
+    this.petPage?.refreshRole(); // the comment form or the sign-in prompt, staff controls or none
+  }
+
+  /** GET /me: the display name, or null while the user has none (404). */
+  async loadName() {
+    try {
+      const me = (await this.api.request("GET", "/me", { signed: true })).body;
+      this.displayName = me.displayName;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) return undefined;
+      this.displayName = null;
+    }
+    this.sessionChanged();
+    return this.displayName;
+  }
+
+  /** After a sign-in: a name first if there is none yet, then back where the user was. */
+  async signedIn() {
+    this.sessionChanged();
+    const name = await this.loadName();
+    if (name === null) {
+      this.account.openProfile("", true);
+      location.hash = "#/profile";
+      return;
+    }
+    location.hash = this.returnTo;
+  }
+
+  named(name, first) {
+    this.displayName = name;
+    this.sessionChanged();
+    if (first) {
+      announce(`Welcome, ${name}!`);
+      location.hash = this.returnTo;
+    }
+  }
+
+  async signOut() {
+    const revoked = await this.auth.signOut();
+    announce(revoked ? "Signed out." : "Signed out of this tab (Cognito did not confirm that the session is revoked).");
+    const { view } = parseRoute(location.hash);
+    if (view === "console" || view === "profile") location.hash = "#/";
+    else this.render();
+  }
+
+  // ------------------------------------------------------------------ screens
+  show(view) {
+    for (const section of document.querySelectorAll("main > .view")) section.hidden = section.dataset.view !== view;
+    for (const link of document.querySelectorAll("[data-nav]")) {
+      if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    const section = $(`#view-${view}`);
+    document.title = `${section.querySelector("h1").textContent} · ${TITLE}`;
+    if (!this.firstRender) section.querySelector("h1").focus(); // screen readers hear the new screen
+    this.firstRender = false;
+  }
+
+  async render() {
+    const route = parseRoute(location.hash);
+    if (route.view !== "account" && route.view !== "profile") this.returnTo = location.hash || "#/";
+    if (route.view !== "pet") this.petPage.close();
+    switch (route.view) {
+      case "pet":
+        this.show("pet");
+        await this.petPage.open(route.id);
+        if (this.petPage.pet) document.title = `${this.petPage.pet.name} · ${TITLE}`;
+        break;
+      case "account":
+        if (this.auth.signedIn) {
+          location.hash = this.returnTo;
+          return;
+        }
+        this.account.reset();
+        this.show("account");
+        break;
+      case "profile":
+        if (!this.auth.signedIn) {
+          location.hash = "#/account";
+          return;
+        }
+        if (!this.account.firstName) this.account.openProfile(this.displayName, false);
+        this.show("profile");
+        break;
+      case "console":
+        this.show("console");
+        await this.openConsole(route);
+        break;
+      default:
+        this.show("shop");
+        await this.shop.load();
+    }
+  }
+
+  async openConsole({ collection, id }) {
+    const staff = this.auth.isStaff;
+    $("#console-denied").hidden = staff;
+    if (!staff) return;
+    const { pets, foods } = this.catalogues;
+    await Promise.all([pets.load(), foods.load()]);
+    const catalogue = this.catalogues[collection];
+    if (catalogue && id) {
+      await catalogue.editById(id);
+      catalogue.form.scrollIntoView({ block: "start" });
+    }
+  }
+
+  // ------------------------------------------------------------------ the developers' API panel
+  wireApiPanel() {
+    const select = $("#version-select");
+    const showTarget = () => {
+      const { baseUrl, accept } = this.api.target;
+      $("#api-target").textContent = accept === "application/json" ? baseUrl : `${baseUrl} (Accept: ${accept})`;
+    };
+    for (const option of select.options) option.disabled = !this.api.hasVersion(option.value);
+    select.addEventListener("change", () => {
+      this.api.version = select.value;
+      showTarget();
+      announce(`Using API ${this.api.version}.`);
+      this.render();
+    });
     showTarget();
-    announce(`Using API ${api.version}.`);
-    panels.forEach((panel) => panel.reload());
-  });
-  showTarget();
+  }
 }
 
-// ---------------------------------------------------------------------- start
-async function start() {
+async function main() {
   let config;
   try {
     config = await loadConfig();
   } catch (error) {
-    announceError(`The page cannot start: ${error.message}`);
+    announce(`The shop cannot open: ${error.message}`);
     return;
   }
-  const auth = new Auth(config, showSession);
-  const api = new StoreApi(config, auth);
-  const photos = new PhotoPanel($("#pet-details"), api);
-  const comments = new CommentsPanel($("#comments"), api);
-  const openPet = (pet) => {
-    photos.show(pet);
-    comments.open(pet.id);
-  };
-  const pets = new Catalogue({
-    root: $("#pets"),
-    api,
-    noun: "pet",
-    path: "/pets",
-    columns: PET_COLUMNS,
-    extraActions: (pet) => [
-      el(
-        "button",
-        { type: "button", class: "secondary", "aria-label": `Photos and comments for ${pet.name}`, onclick: () => openPet(pet) },
-        "Photos & comments",
-      ),
-    ],
-  });
-  const foods = new Catalogue({ root: $("#foods"), api, noun: "food", path: "/foods", columns: FOOD_COLUMNS });
-
-  wireAccount(auth);
-  wireVersion(api, [
-    { reload: () => pets.load() },
-    { reload: () => foods.load() },
-    { reload: () => photos.refresh() },
-    { reload: () => comments.open(comments.pageId) },
-  ]);
-  try {
-    await auth.resume();
-  } catch (error) {
-    announceError(describeError(error));
-  }
-  showSession(auth.session);
-  await Promise.all([pets.load(), foods.load()]);
-  if (!$("#status").dataset.kind) announce("Ready.");
+  await new App(config).start();
 }
 
-start();
+main();

@@ -1,6 +1,11 @@
 // Sign-up and sign-in with the Cognito user pool's JSON API (no SDK): SignUp, ConfirmSignUp,
-// InitiateAuth with USER_PASSWORD_AUTH, and REFRESH_TOKEN_AUTH before the access token expires.
-// Tokens live in sessionStorage (this tab only, gone when it closes) and are never logged.
+// InitiateAuth with USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH before the access token expires, and
+// RevokeToken on sign-out (the app client has token revocation on). Tokens live in sessionStorage
+// (this tab only, gone when it closes) and are never logged. Who is staff is read from the access
+// token's `cognito:groups` (to show only the controls a user can use; the API decides for itself).
+
+/** template.yaml's StaffGroup */
+export const STAFF_GROUP = "staff";
 
 const STORAGE_KEY = "petstore.session";
 const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
@@ -44,7 +49,7 @@ async function callCognito(cognito, operation, body) {
 }
 
 /** The claims of a JWT (read only to show who is signed in; the API verifies signatures). */
-function claimsOf(token) {
+export function claimsOf(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const bytes = Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")), (c) =>
@@ -96,6 +101,25 @@ export class Auth {
 
   get email() {
     return this.session?.email ?? null;
+  }
+
+  /** The access token's claims ({} when signed out). */
+  get claims() {
+    return this.session ? claimsOf(this.session.accessToken) : {};
+  }
+
+  /** The signed-in user's id (the token's `sub`, a comment's `authorId`). */
+  get userId() {
+    return this.claims.sub ?? null;
+  }
+
+  get groups() {
+    const groups = this.claims["cognito:groups"];
+    return Array.isArray(groups) ? groups : [];
+  }
+
+  get isStaff() {
+    return this.groups.includes(STAFF_GROUP);
   }
 
   /** Resumes a session kept in this tab (refreshing it if it has expired meanwhile). */
@@ -176,7 +200,7 @@ export class Auth {
       this.store(sessionFrom(data.AuthenticationResult, email, refreshToken));
     } catch (error) {
       if (error.code === "NetworkError") throw error;
-      this.signOut();
+      this.forget();
       throw new AuthError("Your session has expired: sign in again.", error.code);
     }
   }
@@ -188,8 +212,25 @@ export class Auth {
     return this.session?.accessToken ?? null;
   }
 
-  /** Forgets the tokens of this tab. */
-  signOut() {
+  /**
+   * Forgets the tokens of this tab, then revokes the refresh token (RevokeToken: it and the access
+   * tokens it issued stop working). Resolves to whether Cognito confirmed the revocation; the tab
+   * is signed out either way.
+   */
+  async signOut() {
+    const refreshToken = this.session?.refreshToken;
+    this.forget();
+    if (!refreshToken) return true;
+    try {
+      await callCognito(this.cognito, "RevokeToken", { Token: refreshToken, ClientId: this.cognito.userPoolClientId });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Forgets the tokens without revoking them (they are no longer valid anyway). */
+  forget() {
     clearTimeout(this.refreshTimer);
     this.session = null;
     sessionStorage.removeItem(STORAGE_KEY);

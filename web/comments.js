@@ -1,54 +1,62 @@
-// Comments of a page (any id; the pet panel opens a pet's own page), newest first, with
-// "Older comments" following nextToken. Posting sends an Idempotency-Key, kept until the post
-// succeeds, so retrying after a lost answer cannot post the same comment twice.
+// The comments on a pet's page, newest first, with "Older comments" following nextToken. Signed-in
+// users post (an Idempotency-Key, kept until the post succeeds, so retrying after a lost answer
+// cannot post twice); signed-out visitors get "Sign in to comment" instead of a form that fails.
+// Authors delete their own comments, staff any (the API allows exactly that).
 
-import { describeError } from "./api.js";
-import { announce, announceError, busy, el, formatDate, randomId } from "./ui.js";
+import { ApiError, describeError } from "./api.js";
+import { busy, confirmAction, el, FormFeedback, formatDate, randomId } from "./ui.js";
 
 const PAGE_SIZE = 10;
 
-export class CommentsPanel {
-  constructor(root, api) {
+export class Comments {
+  constructor(root, api, auth) {
     this.root = root;
     this.api = api;
+    this.auth = auth;
     this.list = root.querySelector("#comment-list");
     this.more = root.querySelector("#comments-more");
-    this.pageForm = root.querySelector("#comments-page-form");
+    this.error = root.querySelector('[data-list-error="comments"]');
     this.form = root.querySelector("#comment-form");
-    this.pageId = "";
+    this.signIn = root.querySelector("#comment-sign-in");
+    this.feedback = new FormFeedback(this.form);
+    this.pet = null;
     this.nextToken = null;
-    this.pending = null; // {message, key} of a post not yet acknowledged
-    this.wire();
-  }
-
-  wire() {
-    this.pageForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.open(this.pageForm.elements.pageId.value.trim());
-    });
-    this.more.addEventListener("click", () => this.load(this.nextToken));
+    this.pending = null; // {message, petId, key} of a post not yet acknowledged
+    this.more.addEventListener("click", () => busy(this.more, () => this.load(this.nextToken)));
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
-      busy(event.submitter, () => this.post(), (error) => announceError(describeError(error)));
+      busy(event.submitter, () => this.post());
     });
   }
 
-  /** Shows the comments of a page. */
-  async open(pageId) {
-    this.pageId = pageId;
-    this.pageForm.elements.pageId.value = pageId;
-    this.root.querySelector("h2").textContent = pageId ? `Comments on ${pageId}` : "Comments";
+  /** Shows the comments of a pet, and the form or the sign-in prompt. */
+  async open(pet) {
+    this.pet = pet;
+    this.form.reset();
+    this.feedback.clear();
     this.list.replaceChildren();
     this.more.hidden = true;
-    if (pageId) await this.load();
+    this.showForm();
+    await this.load();
+  }
+
+  close() {
+    this.pet = null;
+  }
+
+  /** The form for signed-in users, the prompt for everyone else. */
+  showForm() {
+    this.form.hidden = !this.auth.signedIn;
+    this.signIn.hidden = this.auth.signedIn;
   }
 
   async load(nextToken = null) {
+    const pet = this.pet;
+    if (!pet) return;
+    this.error.textContent = "";
     try {
-      const page = await this.api.list(`/comments/${encodeURIComponent(this.pageId)}`, {
-        limit: PAGE_SIZE,
-        nextToken,
-      });
+      const page = await this.api.list(`/comments/${encodeURIComponent(pet.id)}`, { limit: PAGE_SIZE, nextToken });
+      if (this.pet !== pet) return;
       const items = page.items.map((comment) => this.item(comment));
       if (nextToken) this.list.append(...items);
       else this.list.replaceChildren(...items);
@@ -56,35 +64,76 @@ export class CommentsPanel {
       this.nextToken = page.nextToken;
       this.more.hidden = !page.nextToken;
     } catch (error) {
-      announceError(`Could not load comments: ${describeError(error)}`);
+      this.error.textContent = `The comments could not be shown: ${describeError(error)}`;
     }
+  }
+
+  canDelete(comment) {
+    return this.auth.signedIn && (this.auth.isStaff || comment.authorId === this.auth.userId);
   }
 
   item(comment) {
+    const author = comment.authorName || "Customer";
     return el(
       "li",
-      { class: "comment" },
+      { class: "comment", dataset: { commentId: comment.commentId } },
       el("p", { class: "comment-message" }, comment.message),
-      el("p", { class: "meta" }, `${comment.authorName || comment.authorId} · ${formatDate(comment.createdAt)}`),
+      el(
+        "p",
+        { class: "meta" },
+        el("span", { class: "author" }, author),
+        ` · ${formatDate(comment.createdAt)}`,
+        this.canDelete(comment)
+          ? el(
+              "button",
+              { type: "button", class: "link-button danger-text", "aria-label": `Delete the comment by ${author}`, onclick: () => this.remove(comment, author) },
+              "Delete",
+            )
+          : null,
+      ),
     );
   }
 
+  async remove(comment, author) {
+    const pet = this.pet;
+    const own = comment.authorId === this.auth.userId;
+    const done = await confirmAction({
+      title: own ? "Delete your comment?" : `Delete ${author}’s comment?`,
+      text: `“${comment.message.slice(0, 120)}${comment.message.length > 120 ? "…" : ""}” goes from ${pet.name}’s page for good.`,
+      describe: describeError,
+      run: async () => {
+        try {
+          await this.api.request("DELETE", `/comments/${encodeURIComponent(pet.id)}/${encodeURIComponent(comment.commentId)}`);
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error; // gone already
+        }
+      },
+    });
+    if (!done) return;
+    this.feedback.ok("Comment deleted.");
+    await this.load();
+  }
+
   async post() {
-    if (!this.pageId) {
-      announceError("Choose a page first (a pet's “Photos & comments”, or a Page ID).");
+    const pet = this.pet;
+    const message = this.form.elements.message.value;
+    this.feedback.clear();
+    if (this.pending?.message !== message || this.pending?.petId !== pet.id) {
+      this.pending = { message, petId: pet.id, key: randomId() };
+    }
+    try {
+      this.feedback.progress("Posting…");
+      await this.api.request("POST", "/comments", {
+        body: { pageId: pet.id, message },
+        idempotencyKey: this.pending.key,
+      });
+    } catch (error) {
+      this.feedback.apiError(error, describeError);
       return;
     }
-    const message = this.form.elements.message.value;
-    if (this.pending?.message !== message || this.pending?.pageId !== this.pageId) {
-      this.pending = { message, pageId: this.pageId, key: randomId() };
-    }
-    await this.api.request("POST", "/comments", {
-      body: { pageId: this.pageId, message },
-      idempotencyKey: this.pending.key,
-    });
     this.pending = null;
     this.form.reset();
-    announce(`Comment posted on ${this.pageId}.`);
+    this.feedback.ok("Your comment is posted.");
     await this.load();
   }
 }

@@ -1,12 +1,15 @@
-// Photos of one pet: ask the API for a presigned upload, POST the form straight to S3 (fields
-// first, the file last), then poll the pet's photos until the new one is READY or FAILED.
+// A pet's photos: the gallery everyone sees (READY photos, thumbnail or 1024 px rendition as the
+// screen needs), and for staff every photo with its status, an upload form and Delete. Uploading
+// asks the API for a presigned form, POSTs it straight to S3 (fields first, the file last), then
+// polls (bounded) until the photo is READY or FAILED.
 
 import { ApiError, describeError } from "./api.js";
-import { announce, announceError, busy, el, formatDate } from "./ui.js";
+import { busy, confirmAction, el, FormFeedback, formatDate } from "./ui.js";
 
 const ACCEPTED_TYPES = new Set(["image/jpeg", "image/png", "image/webp"]);
-const POLL_INTERVAL_MS = 1000;
-const POLL_ATTEMPTS = 60; // about a minute, then the page stops asking (the photo may still finish)
+const LIST_LIMIT = 20;
+const POLL_INTERVAL_MS = 700;
+const POLL_ATTEMPTS = 80; // about a minute, then the form stops asking (the photo may still finish)
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,103 +28,164 @@ async function postForm(upload, file) {
   try {
     response = await fetch(upload.url, { method: "POST", body: form });
   } catch {
-    throw new ApiError(0, `Cannot reach the upload URL (${new URL(upload.url).origin}).`);
+    throw new ApiError(0, "Cannot reach the photo storage: check your connection and try again.");
   }
   if (!response.ok) throw await uploadError(response);
 }
 
-export class PhotoPanel {
-  constructor(root, api) {
-    this.root = root;
+const bySize = (photo) => [...(photo.renditions ?? [])].sort((a, b) => a.width - b.width);
+
+export class Photos {
+  constructor(root, api, auth) {
     this.api = api;
-    this.list = root.querySelector("#photo-list");
+    this.auth = auth;
+    this.gallery = root.querySelector("#pet-gallery");
+    this.admin = root.querySelector("#pet-photo-admin");
+    this.adminList = root.querySelector("#photo-admin-list");
     this.form = root.querySelector("#photo-form");
+    this.feedback = new FormFeedback(this.form);
     this.pet = null;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
-      busy(event.submitter, () => this.upload(), (error) => announceError(describeError(error)));
+      busy(event.submitter, () => this.upload());
     });
   }
 
-  async show(pet) {
+  /** Shows a pet's photos (resets the upload form). */
+  async open(pet) {
     this.pet = pet;
-    this.root.hidden = false;
-    this.root.querySelector("h2").textContent = `Photos of ${pet.name}`;
     this.form.reset();
+    this.feedback.clear();
+    this.gallery.replaceChildren();
+    this.adminList.replaceChildren();
     await this.refresh();
   }
 
-  hide() {
+  close() {
     this.pet = null;
-    this.root.hidden = true;
   }
 
-  /** Lists the pet's photos; returns them (newest first). */
+  /** Lists the pet's photos (newest first) and shows them; returns them. */
   async refresh() {
     const pet = this.pet;
     if (!pet) return [];
+    let items;
     try {
-      const page = await this.api.list(`/pets/${encodeURIComponent(pet.id)}/photos`, { limit: 20 });
-      if (this.pet !== pet) return []; // another pet was chosen meanwhile
-      this.list.replaceChildren(...page.items.map((photo) => this.item(photo)));
-      if (page.items.length === 0) this.list.append(el("li", { class: "empty" }, "No photos yet."));
-      return page.items;
+      items = (await this.api.list(`/pets/${encodeURIComponent(pet.id)}/photos`, { limit: LIST_LIMIT })).items;
     } catch (error) {
-      announceError(`Could not list photos: ${describeError(error)}`);
+      this.gallery.replaceChildren(el("li", { class: "empty" }, `The photos could not be shown: ${describeError(error)}`));
       return [];
     }
+    if (this.pet !== pet) return []; // another pet was opened meanwhile
+    const ready = items.filter((photo) => photo.status === "READY" && photo.renditions?.length);
+    this.gallery.replaceChildren(...ready.map((photo, index) => this.picture(photo, index, ready.length)));
+    if (!ready.length) this.gallery.append(el("li", { class: "empty no-photo" }, `No photos of ${pet.name} yet.`));
+    if (this.auth.isStaff) {
+      this.adminList.replaceChildren(...items.map((photo) => this.adminItem(photo)));
+      if (!items.length) this.adminList.append(el("li", { class: "empty" }, "No photos uploaded."));
+    }
+    return items;
   }
 
-  item(photo) {
-    const status = el("span", { class: `badge ${photo.status.toLowerCase()}` }, photo.status);
-    const parts = [status, " ", el("span", { class: "meta" }, formatDate(photo.createdAt))];
-    if (photo.status === "FAILED") parts.push(el("p", { class: "reason" }, photo.reason ?? "No reason given."));
-    if (photo.status === "READY" && photo.renditions.length) parts.push(this.picture(photo));
-    return el("li", { class: "photo", dataset: { photoId: photo.photoId, status: photo.status } }, ...parts);
+  picture(photo, index, count) {
+    const sizes = bySize(photo);
+    const large = sizes[sizes.length - 1];
+    return el(
+      "li",
+      { class: "photo", dataset: { photoId: photo.photoId } },
+      el("img", {
+        src: large.url,
+        srcset: sizes.map((size) => `${size.url} ${size.width}w`).join(", "),
+        sizes: "(max-width: 48rem) 100vw, 36rem",
+        width: large.width,
+        height: large.height,
+        alt: count > 1 ? `${this.pet.name}, photo ${index + 1} of ${count}` : `Photo of ${this.pet.name}`,
+      }),
+    );
   }
 
-  picture(photo) {
-    const largest = photo.renditions[0];
-    const smallest = photo.renditions[photo.renditions.length - 1];
-    const image = el("img", {
-      src: smallest.url,
-      width: smallest.width,
-      height: smallest.height,
-      alt: `Photo of ${this.pet.name}, ${smallest.width} by ${smallest.height} pixels`,
-      loading: "lazy",
+  adminItem(photo) {
+    const thumbnail = bySize(photo)[0];
+    const label = `photo uploaded ${formatDate(photo.createdAt)}`;
+    return el(
+      "li",
+      { class: "photo-row", dataset: { photoId: photo.photoId, status: photo.status } },
+      thumbnail && photo.status === "READY"
+        ? el("img", { src: thumbnail.url, width: thumbnail.width, height: thumbnail.height, alt: `Thumbnail of the ${label}` })
+        : el("span", { class: "no-photo small" }, "No image"),
+      el(
+        "div",
+        { class: "photo-meta" },
+        el("span", { class: `badge ${photo.status.toLowerCase()}` }, photo.status),
+        el("span", { class: "meta" }, formatDate(photo.createdAt)),
+        photo.status === "FAILED" ? el("p", { class: "reason" }, photo.reason ?? "No reason given.") : null,
+      ),
+      el(
+        "button",
+        { type: "button", class: "danger small", "aria-label": `Delete ${label}`, onclick: () => this.remove(photo) },
+        "Delete",
+      ),
+    );
+  }
+
+  async remove(photo) {
+    const pet = this.pet;
+    const done = await confirmAction({
+      title: "Delete this photo?",
+      text: `The photo of ${pet.name} uploaded ${formatDate(photo.createdAt)} goes from the shop for good.`,
+      describe: describeError,
+      run: async () => {
+        try {
+          await this.api.request("DELETE", `/pets/${encodeURIComponent(pet.id)}/photos/${photo.photoId}`);
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error; // gone already
+        }
+      },
     });
-    return el("a", { href: largest.url, target: "_blank", rel: "noopener" }, image);
+    if (!done) return;
+    this.feedback.ok("Photo deleted.");
+    await this.refresh();
   }
 
   async upload() {
-    const file = this.form.elements.file.files[0];
-    if (!file) return announceError("Choose a photo file first.");
-    if (!ACCEPTED_TYPES.has(file.type)) return announceError("Choose a JPEG, PNG or WebP image.");
-    const pet = this.pet;
-    const ticket = (
-      await this.api.request("POST", `/pets/${encodeURIComponent(pet.id)}/photos`, {
-        body: { contentType: file.type },
-      })
-    ).body;
-    if (file.size > ticket.maxBytes) {
-      return announceError(`The file is larger than ${Math.floor(ticket.maxBytes / 1048576)} MiB.`);
+    this.feedback.clear();
+    const input = this.form.elements.file;
+    const file = input.files[0];
+    if (!file || !ACCEPTED_TYPES.has(file.type)) {
+      this.feedback.markInvalid(input);
+      this.feedback.error("Choose a JPEG, PNG or WebP image.");
+      input.focus();
+      return;
     }
-    announce(`Uploading ${file.name}…`);
-    await postForm(ticket.upload, file);
-    this.form.reset();
-    announce(`Uploaded ${file.name}: processing (PENDING)…`);
-    await this.waitFor(pet, ticket.photoId);
+    const pet = this.pet;
+    try {
+      this.feedback.progress(`Uploading ${file.name}…`);
+      const ticket = (
+        await this.api.request("POST", `/pets/${encodeURIComponent(pet.id)}/photos`, { body: { contentType: file.type } })
+      ).body;
+      if (file.size > ticket.maxBytes) {
+        this.feedback.markInvalid(input, `The file is larger than ${Math.floor(ticket.maxBytes / 1048576)} MB.`);
+        this.feedback.error("Choose a smaller photo.");
+        return;
+      }
+      await postForm(ticket.upload, file);
+      this.form.reset();
+      this.feedback.progress(`Uploaded ${file.name}: processing…`);
+      await this.waitFor(pet, ticket.photoId);
+    } catch (error) {
+      this.feedback.apiError(error, describeError);
+    }
   }
 
   /** Polls (bounded) until the photo leaves PENDING; says how it ended. */
   async waitFor(pet, photoId) {
     for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt += 1) {
-      if (this.pet !== pet) return undefined; // the user moved on to another pet
+      if (this.pet !== pet) return;
       const photo = (await this.refresh()).find((item) => item.photoId === photoId);
-      if (photo?.status === "READY") return announce("The photo is READY.");
-      if (photo?.status === "FAILED") return announceError(`The photo FAILED: ${photo.reason ?? "no reason given"}`);
+      if (photo?.status === "READY") return this.feedback.ok("The photo is READY and in the shop.");
+      if (photo?.status === "FAILED") return this.feedback.error(`The photo FAILED: ${photo.reason ?? "no reason given"}`);
       await sleep(POLL_INTERVAL_MS);
     }
-    return announce("The photo is still PENDING; it will show here once processed (reload the pet).");
+    this.feedback.ok("The photo is still being processed; it shows here once it is READY.");
   }
 }

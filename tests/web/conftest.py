@@ -8,7 +8,11 @@ and no dependence on the fixed ports 3000/3001 being free. Should another proces
 the moment between, the start fails fast ("already in use") and is retried on another port.
 
 Chromium is Debian's (``make browser`` installs it); Playwright drives it, no browser download.
-A test that fails leaves a full-page screenshot in ``test-artifacts/``.
+Pages are opened at the two widths the client is made for (:data:`VIEWPORTS`: desktop 1280x800,
+phone 390x844). :func:`check_screen` is what every screen goes through: a full-page screenshot in
+``test-artifacts/<screen>-<width>.png``, no horizontal scrolling, and axe-core (through
+axe-playwright-python) finding no serious or critical violation. A test that fails leaves a
+full-page screenshot in ``test-artifacts/`` too.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import ViewportSize
 
 from localcloud.child import DevChild, stop_dev
 from tests.localcloud.conftest import E2E_CONFIG_URL, REPO, start_dev
@@ -36,6 +42,14 @@ CHROMIUM_ARGS = [
 ARTIFACTS = REPO / "test-artifacts"
 START_ATTEMPTS = 3
 _REPORT = pytest.StashKey[pytest.TestReport]()
+#: the widths the client is made for: a desktop and a phone (an iPhone 12-15's CSS pixels)
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+#: axe-core impacts that fail a test
+BLOCKING_IMPACTS = {"serious", "critical"}
+WAIT_MS = 10_000
 
 
 def free_port() -> int:
@@ -99,15 +113,27 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.fixture(params=list(VIEWPORTS))
+def width(request: pytest.FixtureRequest) -> str:
+    """Runs a test at each width of :data:`VIEWPORTS` ("desktop", "phone")."""
+    return str(request.param)
+
+
 @pytest.fixture
 def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh page (its own context: no storage shared between tests); screenshot on failure."""
+    """A fresh page (its own context: no storage shared between tests) at the test's ``width``
+    (desktop when the test has none); screenshot on failure."""
     from playwright.sync_api import Browser, expect
 
     assert isinstance(browser, Browser)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    expect.set_options(timeout=10_000)
+    size = (
+        request.node.callspec.params.get("width", "desktop")
+        if hasattr(request.node, "callspec")
+        else "desktop"
+    )
+    context = browser.new_context(viewport=VIEWPORTS[size], locale="en-US")
+    context.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
     page = context.new_page()
     try:
         yield page
@@ -122,3 +148,24 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
             except Exception as error:  # the page may be gone; the failure itself matters more
                 print(f"no screenshot of the failure: {error}")
         context.close()
+
+
+def check_screen(page: Any, screen: str, width: str) -> None:
+    """One screen as people get it: screenshot, no sideways scrolling, no serious axe violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{screen}-{width}.png"), full_page=True)
+    viewport = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width == viewport, (
+        f"{screen} at {width}: {scroll_width} px wide in a {viewport} px viewport"
+    )
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    blocking = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} -- "
+        + "; ".join(node["html"][:160] for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    assert blocking == [], f"axe on {screen} at {width}:\n" + "\n".join(blocking)

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from localcloud.template import load_yaml
+from localcloud.webpage import render_index
 from tools.publish_web import (
     CONFIG_KEY,
     PublishError,
@@ -33,9 +34,23 @@ OUTPUTS = {
     "WebUrl": "https://d111111abcdef8.cloudfront.net",
     "WebBucketName": "petstore-dev-webbucket-1a2b3c",
     "PetsTableName": "petstore-dev-PetsTable-XYZ",
+    "UploadsBucketName": "petstore-dev-uploadsbucket-4d5e6f",
+    "DistributionBucketName": "petstore-dev-distributionbucket-7a8b9c",
 }
-#: the keys of the local cloud's config.json, less its local-only confirm action
-CONFIG_KEYS = {"region", "apiUrl", "apis", "edgeUrl", "cognito", "awsEndpointUrl"}
+UPLOADS_ORIGIN = "https://petstore-dev-uploadsbucket-4d5e6f.s3.eu-west-1.amazonaws.com"
+PHOTOS_ORIGIN = "https://petstore-dev-distributionbucket-7a8b9c.s3.eu-west-1.amazonaws.com"
+#: the keys of the local cloud's config.json, less its local-only confirm action, plus the origins of
+#: the photo buckets (locally both are the AWS endpoint, awsEndpointUrl)
+CONFIG_KEYS = {
+    "region",
+    "apiUrl",
+    "apis",
+    "edgeUrl",
+    "cognito",
+    "awsEndpointUrl",
+    "uploadsOrigin",
+    "photosOrigin",
+}
 
 
 def outputs(values: dict[str, str]) -> list[dict[str, Any]]:
@@ -57,7 +72,18 @@ def test_config_from_outputs_has_the_local_config_keys() -> None:
             "endpointUrl": None,
         },
         "awsEndpointUrl": None,
+        "uploadsOrigin": UPLOADS_ORIGIN,
+        "photosOrigin": PHOTOS_ORIGIN,
     }
+
+
+def test_bucket_origins_come_from_origin_outputs_when_the_stack_has_them() -> None:
+    """``UploadsOrigin``/``PhotosOrigin`` outputs (with the partition's URL suffix) win over names."""
+    china = "https://petstore-uploads.s3.cn-north-1.amazonaws.com.cn"
+    config = build_config(outputs({**OUTPUTS, "UploadsOrigin": f"{china}/", "PhotosOrigin": PHOTOS_ORIGIN}))
+    assert (config["uploadsOrigin"], config["photosOrigin"]) == (china, PHOTOS_ORIGIN)
+    without = {k: v for k, v in OUTPUTS.items() if k not in ("UploadsBucketName", "DistributionBucketName")}
+    assert build_config(outputs(without))["uploadsOrigin"] is None
 
 
 def test_config_names_the_edge_url_when_the_stack_has_one() -> None:
@@ -136,7 +162,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
-        clients = {name: session.client(name) for name in ("cloudformation", "s3", "cloudfront")}
+        clients: dict[str, Any] = {
+            name: session.client(name) for name in ("cloudformation", "s3", "cloudfront")
+        }
         distribution = clients["cloudfront"].create_distribution(
             DistributionConfig={
                 "CallerReference": "web",
@@ -194,7 +222,9 @@ def test_publish_uploads_the_site_and_config_and_invalidates(aws: dict[str, Any]
     assert config["CacheControl"] == "no-store"
     index = s3.get_object(Bucket=bucket, Key="index.html")
     assert index["ContentType"] == "text/html; charset=utf-8"
-    assert index["Body"].read() == (REPO / "web" / "index.html").read_bytes()
+    published = index["Body"].read().decode()
+    assert published == render_index((REPO / "web" / "index.html").read_text(), result["config"])
+    assert f"connect-src 'self' {API} https://cognito-idp.{REGION}.amazonaws.com" in published
     assert s3.head_object(Bucket=bucket, Key="app.js")["ContentType"] == "text/javascript; charset=utf-8"
 
     invalidations = aws["cloudfront"].list_invalidations(DistributionId=aws["distribution"])[
@@ -206,6 +236,21 @@ def test_publish_uploads_the_site_and_config_and_invalidates(aws: dict[str, Any]
     ]["InvalidationBatch"]["Paths"]["Items"]
     assert paths == ["/*"]  # config.json and every file just published
     assert said[-1] == f"web client: https://{_domain(aws)}/"
+
+
+def test_a_page_without_its_policy_tag_is_not_published(aws: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>no policy</title>")
+    with pytest.raises(PublishError, match="Content-Security-Policy"):
+        publish(
+            "petstore-test",
+            cloudformation=aws["cloudformation"],
+            s3=aws["s3"],
+            cloudfront=aws["cloudfront"],
+            web_dir=tmp_path,
+            say=lambda _line: None,
+        )
+    keys = [item["Key"] for item in aws["s3"].list_objects_v2(Bucket=aws["bucket"])["Contents"]]
+    assert keys == ["old.js"]  # nothing was uploaded
 
 
 def test_dry_run_changes_nothing(aws: dict[str, Any]) -> None:
