@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build needs the Lambda runtime's Python on PATH (see README, "Building").
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
-.PHONY: setup dev test lint build deploy invoke token openapi clean browser publish-web bench loadtest checkov fuzz audit
+.PHONY: setup dev test lint build deploy invoke staff token openapi clean browser publish-web bench loadtest checkov fuzz audit
 
 setup: $(STAMP)
 
@@ -81,9 +81,16 @@ publish-web: $(STAMP)
 	$(PY) -m tools.publish_web --config-env $(or $(ENV),default) $(if $(STACK),--stack $(STACK),) $(if $(REGION),--region $(REGION),)
 
 ## invoke: run one function of the template with an event, without Docker.
-##   make invoke FUNCTION=PetsFunction EVENT=events/pets-get.json
+##   make invoke FUNCTION=PetsFunction EVENT=events/pets-get.json  (the running `make dev`, whatever
+##   its ports; TEMPORARY=1: a backend of its own instead). Only the result goes to stdout.
 invoke: $(STAMP)
-	$(PY) -m localcloud invoke $(FUNCTION) $(EVENT) --parameter-overrides $(LOCAL_PARAMETERS) $(ARGS)
+	@$(PY) -m localcloud invoke $(FUNCTION) $(EVENT) --parameter-overrides $(LOCAL_PARAMETERS) $(if $(filter 1 true yes,$(TEMPORARY)),--temporary,) $(ARGS)
+
+## staff: make a signed-up user staff (catalogue, photos, moderation) in the running local cloud,
+##   or in a deployed stack with ENV= or STACK= (your AWS credentials): make staff EMAIL=ada@example.com
+staff: $(STAMP)
+	@test -n "$(EMAIL)" || { echo "make staff EMAIL=<the user's email> [ENV=prod|STACK=name]"; exit 2; }
+	@$(PY) -m tools.staff "$(EMAIL)" $(if $(ENV),--config-env $(ENV),) $(if $(STACK),--stack $(STACK),) $(if $(REGION),--region $(REGION),)
 
 ## token: sign a demo user up and in against the running local cloud; prints an access token.
 token: $(STAMP)

@@ -198,7 +198,7 @@ def routes(token: str) -> dict[str, RequestFactory]:
         return "PUT", f"/pets/bench-{index % SEEDED_PETS}", headers, json.dumps(pet(f"Put {index}")).encode()
 
     def post_comment(index: int, thread: int) -> Request:
-        body = {"pageId": "bench", "message": f"Benchmark comment {index}"}
+        body = {"pageId": f"bench-{index % SEEDED_PETS}", "message": f"Benchmark comment {index}"}  # a pet
         return "POST", "/comments", auth, json.dumps(body).encode()
 
     return {
@@ -380,11 +380,11 @@ def main(argv: list[str] | None = None) -> None:
     seconds = max(0.5, args.seconds)
     concurrencies = sorted({max(1, c) for c in args.concurrency} | {1})
 
-    from localcloud.cognito_user import fetch_config, sign_in
+    from localcloud.cognito_user import fetch_config, sign_in_demo
 
     with local_cloud(args.config_url) as dev, FloorServer() as floor_url:
         config = dev.config if dev else fetch_config(args.config_url)
-        token = sign_in(config)["AccessToken"]
+        token = sign_in_demo(config)["AccessToken"]
         sampler = RssSampler(dev.process.pid) if dev else None
         if sampler is not None:
             with sampler:

@@ -130,13 +130,13 @@ def measure_uploads(
     config_url: str | None, photos: dict[str, bytes], runs: int
 ) -> dict[str, tuple[float, str]]:
     """Median upload-to-READY per photo, through a local cloud (started here unless ``config_url``)."""
-    from localcloud.cognito_user import fetch_config, sign_in
+    from localcloud.cognito_user import fetch_config, sign_in_demo
 
     results: dict[str, tuple[float, str]] = {}
     with local_cloud(config_url) as dev:
         config = dev.config if dev else fetch_config(str(config_url))
         api = config["apiUrl"]
-        token = sign_in(config)["AccessToken"]
+        token = sign_in_demo(config)["AccessToken"]
         import requests
 
         pet = {"name": "Photogenic", "species": "cat", "priceCents": 100}

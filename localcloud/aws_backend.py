@@ -56,6 +56,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from localcloud.dynamodb_ttl import TtlSweeper
 from localcloud.s3_post_policy import enforce_post_policies
 from localcloud.servers import ServerThread, bind
 
@@ -267,6 +268,7 @@ class AwsBackend:
         self._clients_lock = threading.Lock()
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
+        self._ttl: TtlSweeper | None = None
         self._saved_at_request = 0
         # the journal: records appended under _commit_lock, in sequence
         self._journal: BinaryIO | None = None
@@ -314,6 +316,7 @@ class AwsBackend:
         if self._state_file is not None:
             self._saver = threading.Thread(target=self._save_periodically, name="state-saver", daemon=True)
             self._saver.start()
+        self._ttl = TtlSweeper(self.client("dynamodb"), self._console).start()  # moto has no TTL
         return self
 
     def _restore(self, moto_internals: Any) -> None:
@@ -534,6 +537,8 @@ class AwsBackend:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._ttl is not None:
+            self._ttl.stop()
         if self._saver is not None:
             self._saver.join(timeout=30)
         if self._server is not None:

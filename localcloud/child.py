@@ -6,6 +6,7 @@ stop as Ctrl-C).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from localcloud.state import STATE_DIR_VARIABLE
 
 __all__ = ["DevChild", "DevStartError", "start_dev", "stop_dev"]
 
@@ -47,9 +50,10 @@ def start_dev(workdir: Path, *arguments: str, timeout: float = 60.0) -> DevChild
     for port in ("--web-port", "--api-port", "--aws-port", "--edge-port"):
         command += [port, "0"]
     started = time.perf_counter()
+    environment = {**os.environ, STATE_DIR_VARIABLE: str(workdir / "state")}  # not the project's record
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [*command, *arguments], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+            [*command, *arguments], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, env=environment
         )
     try:
         while not ready.exists():

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-DEFAULT_CONFIG_URL = "http://127.0.0.1:3000/config.json"
-
 
 class _Console:
     """Thread-safe line printer (workers, gateways and the main thread all write to it)."""
@@ -115,7 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("event", type=Path, help="event JSON file, e.g. events/pets-get.json ('-' for stdin)")
     _add_template_options(invoke)
     invoke.add_argument(
-        "--config-url", default=DEFAULT_CONFIG_URL, help="config.json of a running local cloud to use"
+        "--config-url",
+        default=None,
+        help="config.json of the local cloud to use (default: the one `make dev` runs)",
+    )
+    invoke.add_argument(
+        "--temporary",
+        action="store_true",
+        help="no running local cloud: a backend of its own with the template's resources, for this call",
     )
 
     transform = commands.add_parser(
@@ -124,14 +129,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_template_options(transform)
 
-    token = commands.add_parser("token", help="sign the demo user in; print an access token")
-    token.add_argument("--email", default=None, help="user to sign in (default demo@example.com)")
-    token.add_argument("--password", default=None, help="password (default: the demo password)")
+    token = commands.add_parser(
+        "token", help="sign a user in (the demo staff member by default); print an access token"
+    )
+    token.add_argument("--customer", action="store_true", help="the demo customer instead of staff")
+    token.add_argument("--email", default=None, help="another user to sign in (signed up if new)")
+    token.add_argument("--password", default=None, help="that user's password (default: the demo customer's)")
     token.add_argument(
         "--code", default=None, help="confirmation code (deployed stacks without admin rights)"
     )
     token.add_argument("--id-token", action="store_true", help="print the ID token instead")
-    token.add_argument("--config-url", default=DEFAULT_CONFIG_URL, help="config.json of the stack")
+    token.add_argument(
+        "--config-url",
+        default=None,
+        help="config.json of the stack (default: the local cloud `make dev` runs)",
+    )
     return parser
 
 
@@ -152,6 +164,7 @@ def _dev(args: argparse.Namespace) -> int:
     from localcloud.seed import seed
     from localcloud.servers import PortInUseError
     from localcloud.stack import DeployError
+    from localcloud.state import forget_stack, record_stack
 
     started = time.monotonic()
     console = _Console(sys.stdout)
@@ -196,6 +209,7 @@ def _dev(args: argparse.Namespace) -> int:
             except Exception as error:  # a failed seed must not take the cloud down
                 console(f"localcloud: seeding failed: {error}")
         _banner(console, config, cloud.web_url, time.monotonic() - started, args, cloud.edge_servers)
+        record_stack(template.base_dir, f"{cloud.web_url}/config.json")
         if args.ready_file:  # last: whoever waits for it can rely on everything above
             temporary = args.ready_file.with_name(args.ready_file.name + ".tmp")
             temporary.write_text(json.dumps(config, indent=2))
@@ -204,6 +218,7 @@ def _dev(args: argparse.Namespace) -> int:
             pass
         console("localcloud: stopping...")
     finally:
+        forget_stack(template.base_dir)
         cloud.stop()
     console("localcloud: stopped")
     return 0
@@ -225,7 +240,12 @@ def _banner(
     )
     if args.persist:
         rows.append(("data kept in", str(args.persist)))
-    rows.append(("a token", 'TOKEN=$(make -s token); curl -H "Authorization: Bearer $TOKEN" ...'))
+    if args.seed:
+        from localcloud.cognito_user import DEMO_CUSTOMER, DEMO_STAFF
+
+        rows.append(("sign in as staff", f"{DEMO_STAFF.email} / {DEMO_STAFF.password}"))
+        rows.append(("or as a customer", f"{DEMO_CUSTOMER.email} / {DEMO_CUSTOMER.password}"))
+    rows.append(("a staff token", 'TOKEN=$(make token); curl -H "Authorization: Bearer $TOKEN" ...'))
     width = max(len(label) for label, _ in rows) + 2
     console(
         f"localcloud: up in {seconds:.1f} s ({args.template}, stack {args.stack_name}, no AWS account, no Docker)"
@@ -256,21 +276,29 @@ def _transform(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- token
 def _token(args: argparse.Namespace) -> int:
     from localcloud.cognito_user import (
-        DEMO_EMAIL,
-        DEMO_PASSWORD,
+        DEMO_CUSTOMER,
+        DEMO_STAFF,
         ConfigError,
         SignInError,
         fetch_config,
         sign_in,
+        sign_in_demo,
     )
+    from localcloud.state import NoLocalCloud, config_url
 
     try:
-        config = fetch_config(args.config_url)
+        config = fetch_config(config_url(args.config_url, Path.cwd()))
+    except NoLocalCloud as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 2
     except ConfigError as error:
-        print(f"localcloud: {error} (is `make dev` running?)", file=sys.stderr)
+        print(f"localcloud: {error} (is `make dev` still running?)", file=sys.stderr)
         return 2
     try:
-        tokens = sign_in(config, args.email or DEMO_EMAIL, args.password or DEMO_PASSWORD, args.code)
+        if args.email:
+            tokens = sign_in(config, args.email, args.password or DEMO_CUSTOMER.password, args.code)
+        else:
+            tokens = sign_in_demo(config, DEMO_CUSTOMER if args.customer else DEMO_STAFF)
     except SignInError as error:
         print(f"localcloud: {error}", file=sys.stderr)
         return 2

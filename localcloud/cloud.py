@@ -28,12 +28,15 @@ from localcloud.functions import DEFAULT_MAX_WORKERS, FunctionRuntime
 from localcloud.gateway import Gateway, api_request_handler
 from localcloud.servers import PortInUseError, ServerThread, bind, local_origins
 from localcloud.stack import LocalStack, deploy
+from localcloud.state import state_dir
 from localcloud.template import Template
 from localcloud.webserver import LOCAL_CONFIRM_PATH, WebRequestHandler, web_app
 
 __all__ = ["LocalCloud", "Ports"]
 
 STATE_FILE_NAME = "aws-state.pickle"
+#: in the state folder: what workers imported besides their own code, for the next run's zygote
+PRELOAD_FILE_NAME = "preload-modules.json"
 
 
 @dataclass
@@ -109,6 +112,7 @@ class LocalCloud:
                 self.console,
                 max_workers=self.max_workers,
                 watch=self.watch,
+                preload_file=state_dir(self.template.base_dir) / PRELOAD_FILE_NAME,
             )
             self._route_lambda_service_to_workers()
             authorizer = JwtAuthorizer(local_jwks_url(self.backend.url))
@@ -204,8 +208,11 @@ class LocalCloud:
             result = runtime.invoke(by_name.get(function_name, function_name), event)
             return (True, result.payload) if result.ok else (False, result.error)
 
+        def invoke_async(function_name: str, event: Any) -> None:
+            runtime.invoke_async(by_name.get(function_name, function_name), event)
+
         moto_internals.install_local_integrations(
-            invoke, self.backend.url if self.backend else "", self.console
+            invoke, invoke_async, self.backend.url if self.backend else "", self.console
         )
 
     def _confirm_sign_up(self, email: str) -> None:

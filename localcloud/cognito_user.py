@@ -7,20 +7,43 @@ and against a deployed stack (no endpoint: real Cognito, with the caller's AWS c
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from localcloud.aws_backend import aws_client
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "ConfigError", "SignInError", "fetch_config", "sign_in"]
+__all__ = [
+    "DEMO_CUSTOMER",
+    "DEMO_STAFF",
+    "STAFF_GROUP",
+    "ConfigError",
+    "DemoUser",
+    "SignInError",
+    "add_to_group",
+    "fetch_config",
+    "sign_in",
+    "sign_in_demo",
+]
 
-DEMO_EMAIL = "demo@example.com"
-#: satisfies the template's password policy (upper, lower, digit, 8+); a local demo secret only
-DEMO_PASSWORD = "Demo-passw0rd"  # noqa: S105
-DEFAULT_CONFIG_URL = "http://127.0.0.1:3000/config.json"
+#: template.yaml's StaffGroup: catalogue writes, photo uploads, moderation
+STAFF_GROUP = "staff"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    #: satisfies the template's password policy; a local demo secret only
+    password: str
+    groups: tuple[str, ...] = ()
+
+
+DEMO_STAFF = DemoUser("staff@example.com", "Staff-passw0rd!", (STAFF_GROUP,))
+DEMO_CUSTOMER = DemoUser("customer@example.com", "Customer-passw0rd")
 
 
 class ConfigError(RuntimeError):
@@ -53,16 +76,50 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def sign_in_demo(config: dict[str, Any], user: DemoUser = DEMO_STAFF) -> dict[str, Any]:
+    """A demo user's tokens (the staff member by default), created on first use."""
+    return sign_in(config, user.email, user.password, groups=user.groups)
+
+
+def add_to_group(config: dict[str, Any], email: str, group: str = STAFF_GROUP) -> None:
+    """AdminAddUserToGroup: their next sign-in (or token refresh) carries the group."""
+    try:
+        cognito_client(config).admin_add_user_to_group(
+            UserPoolId=config["cognito"]["userPoolId"], Username=email, GroupName=group
+        )
+    except ClientError as error:
+        raise SignInError(f"cannot add {email} to {group}: {error}") from None
+
+
+def token_groups(access_token: str) -> set[str]:
+    """``cognito:groups`` of a token, read without verifying it (it comes straight from Cognito)."""
+    payload = access_token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return set(claims.get("cognito:groups") or [])
+
+
 def sign_in(
     config: dict[str, Any],
-    email: str = DEMO_EMAIL,
-    password: str = DEMO_PASSWORD,
+    email: str,
+    password: str,
     confirmation_code: str | None = None,
+    groups: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Returns Cognito's ``AuthenticationResult`` (AccessToken, IdToken, RefreshToken...).
 
-    Signs the user up and confirms them first when they cannot sign in yet.
+    Signs the user up and confirms them first when they cannot sign in yet, and makes them a
+    member of ``groups`` (AdminAddUserToGroup: the local cloud, or AWS credentials allowed to).
     """
+    tokens = _sign_in(config, email, password, confirmation_code)
+    missing = [group for group in groups if group not in token_groups(tokens["AccessToken"])]
+    for group in missing:
+        add_to_group(config, email, group)
+    return _sign_in(config, email, password, None) if missing else tokens
+
+
+def _sign_in(
+    config: dict[str, Any], email: str, password: str, confirmation_code: str | None
+) -> dict[str, Any]:
     client = cognito_client(config)
     pool_id = config["cognito"]["userPoolId"]
     client_id = config["cognito"]["userPoolClientId"]

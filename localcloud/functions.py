@@ -33,11 +33,14 @@ whose write end only this process holds, and exits on its EOF (``watch_liveness`
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import secrets
 import select
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -56,12 +59,14 @@ WORKER_SCRIPT = Path(lambda_worker.__file__).resolve()
 #: Lambda allows 10 s for the init phase; a first import on a cold disk can be slow, so be generous.
 INIT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_WORKERS = 4
+#: between the attempts of a failed asynchronous invocation (Lambda waits about 1 and 2 minutes)
+ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)
 Console = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """An ``AWS::Serverless::Function`` as the local runtime needs it (values already resolved)."""
+    """An ``AWS::Lambda::Function`` as the local runtime needs it (values already resolved)."""
 
     logical_id: str
     function_name: str
@@ -75,6 +80,10 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     alias: str | None = None
     reserved_concurrency: int | None = None
+    #: asynchronous invocations: retries after the first attempt (``EventInvokeConfig``; Lambda's
+    #: default is 2), then the event goes to the dead-letter queue (``DeadLetterConfig``), if any
+    async_retries: int = 2
+    dead_letter_arn: str | None = None
 
     @property
     def invoked_arn(self) -> str:
@@ -183,6 +192,164 @@ _EOF = object()
 """What ``_Worker._read`` returns when the worker closed its end of the pipe (it is exiting)."""
 
 
+class _Zygote:
+    """The process workers are forked from (``lambda_worker.zygote``), and its control socket.
+
+    One per local cloud process, shared by every runtime in it, started on first use. It imports
+    what workers imported in their init phase besides their own code (:meth:`preload`), so a new
+    worker -- a second concurrent one, or the first after an edit -- costs a fork and its own code
+    instead of a whole interpreter start with boto3, Powertools and pydantic. It holds no function's
+    environment or code: both are the worker's, set after the fork.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one request at a time on the socket
+        self._condition = threading.Condition()
+        self._replies: list[dict[str, Any]] = []
+        self._exited: dict[int, int] = {}
+        self.preloaded: set[str] = set()
+        ours, theirs = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                [sys.executable, "-P", str(WORKER_SCRIPT), "--zygote", str(theirs.fileno())],
+                env={name: os.environ[name] for name in ("PATH", "LANG") if name in os.environ},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,  # Ctrl-C is the local cloud's, which stops it in order
+            )
+        finally:
+            theirs.close()
+        self._socket = ours
+        self._reader = threading.Thread(target=self._read, name="zygote", daemon=True)
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, config: dict[str, Any], env: dict[str, str], cwd: Path, fds: list[int]) -> _ForkedProcess:
+        reply = self._request({"op": "fork", "config": config, "env": env, "cwd": str(cwd)}, fds)
+        return _ForkedProcess(int(reply["pid"]), self)
+
+    def preload(self, modules: list[str]) -> int:
+        """Imports ``modules`` in the zygote (those not already asked for); how many were new."""
+        new = sorted(set(modules) - self.preloaded)
+        if new:
+            self.preloaded.update(new)
+            self._request({"op": "preload", "modules": new}, [])
+        return len(new)
+
+    def exit_status(self, pid: int) -> int | None:
+        with self._condition:
+            return self._exited.get(pid)
+
+    def wait_exit(self, pid: int, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while pid not in self._exited and self.alive:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._condition.wait(remaining)
+            return self._exited.get(pid)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self._socket.close()
+
+    def _request(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+        body = json.dumps(request).encode()
+        with self._lock:
+            socket.send_fds(self._socket, [lambda_worker._HEADER.pack(len(body)) + body], fds)
+            with self._condition:
+                while not self._replies:
+                    if not self.alive or not self._reader.is_alive():
+                        raise WorkerError(
+                            {
+                                "errorMessage": "the local zygote process is gone",
+                                "errorType": "Runtime.ExitError",
+                            }
+                        )
+                    self._condition.wait(1.0)
+                return self._replies.pop(0)
+
+    def _read(self) -> None:
+        buffer = b""
+        while True:
+            try:
+                chunk = self._socket.recv(1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with self._condition:
+                    self._condition.notify_all()
+                return
+            buffer += chunk
+            size = lambda_worker._HEADER.size
+            while (
+                len(buffer) >= size and len(buffer) >= size + lambda_worker._HEADER.unpack(buffer[:size])[0]
+            ):
+                length = lambda_worker._HEADER.unpack(buffer[:size])[0]
+                message = json.loads(buffer[size : size + length])
+                buffer = buffer[size + length :]
+                with self._condition:
+                    if "exited" in message:
+                        self._exited[int(message["exited"])] = int(message["status"])
+                    else:
+                        self._replies.append(message)
+                    self._condition.notify_all()
+
+
+_zygote_lock = threading.Lock()
+_zygote: _Zygote | None = None
+
+
+def shared_zygote() -> _Zygote:
+    """This process's zygote, started (again, if it died) on first use."""
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None or not _zygote.alive:
+            _zygote = _Zygote()
+            atexit.register(_zygote.close)
+        return _zygote
+
+
+class _ForkedProcess:
+    """A worker forked by the zygote: what ``subprocess.Popen`` offered, for a process that is the
+    zygote's child, not ours (its exit status comes from the zygote)."""
+
+    def __init__(self, pid: int, zygote: _Zygote) -> None:
+        self.pid = pid
+        self._zygote = zygote
+
+    def poll(self) -> int | None:
+        status = self._zygote.exit_status(self.pid)
+        if status is None and not self._zygote.alive:  # nobody reaps it any more: ask the kernel
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return -1
+        return status
+
+    def wait(self, timeout: float) -> int:
+        status = self._zygote.wait_exit(self.pid, timeout)
+        if status is None and self.poll() is None:
+            raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+        return status if status is not None else -1
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # its own session: what its handler started goes too
+
+
 class _Worker:
     """One worker process (one Lambda execution environment)."""
 
@@ -193,41 +360,35 @@ class _Worker:
         self.generation = generation
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
-        liveness = liveness_fd()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
         config = {
             "handler": spec.handler,
             "paths": [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)],
-            "request_fd": request_read,
-            "response_fd": response_write,
-            "liveness_fd": liveness,
         }
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-                [sys.executable, "-P", str(WORKER_SCRIPT), json.dumps(config)],
-                env=environment,
-                cwd=spec.code_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(request_read, response_write, liveness),
-                # Own session: Ctrl-C in the terminal reaches the dev process only, which then
-                # stops the workers in order instead of each printing a KeyboardInterrupt.
-                start_new_session=True,
+            self.process = shared_zygote().fork(
+                config,
+                environment,
+                spec.code_dir,
+                [request_read, response_write, stdout_write, stderr_write, liveness_fd()],
             )
         except BaseException:
-            os.close(self._request_write)
-            os.close(self._response_read)
+            for fd in (self._request_write, self._response_read, stdout_read, stderr_read):
+                os.close(fd)
             raise
         finally:
-            os.close(request_read)
-            os.close(response_write)
+            for fd in (request_read, response_write, stdout_write, stderr_write):
+                os.close(fd)
         prefix = f"[{spec.logical_id}] "
         self._forwarders = [
-            threading.Thread(target=_forward, args=(stream, prefix, console), daemon=True)
-            for stream in (self.process.stdout, self.process.stderr)
+            threading.Thread(target=_forward, args=(open(fd, "rb"), prefix, console), daemon=True)  # noqa: SIM115 - closed by _forward
+            for fd in (stdout_read, stderr_read)
         ]
         for thread in self._forwarders:
             thread.start()
+        #: what the init phase imported besides the function's own code (see ``wait_ready``)
+        self.modules: list[str] = []
 
     def wait_ready(self) -> float:
         """Waits for the end of the init phase; returns its duration in ms."""
@@ -243,6 +404,7 @@ class _Worker:
         if not frame.get("ready"):
             self.kill()
             raise WorkerError(frame["error"])
+        self.modules = list(frame.get("modules") or [])
         return float(frame.get("init_ms", 0.0))
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
@@ -424,6 +586,8 @@ class _FunctionPool:
         with self._condition:
             self._starting -= 1
             self._all.add(worker)
+        if worker.modules:  # the next worker of any function starts with them loaded
+            threading.Thread(target=shared_zygote().preload, args=(worker.modules,), daemon=True).start()
         return worker, init_ms
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
@@ -469,9 +633,18 @@ class FunctionRuntime:
         console: Console,
         max_workers: int = DEFAULT_MAX_WORKERS,
         watch: bool = False,
+        preload_file: Path | None = None,
     ) -> None:
+        """``preload_file``: where the modules workers imported besides their own code are kept
+        between runs, so that even the first worker of a run is forked from a warm zygote."""
         self.functions = functions
+        self._preload_file = preload_file
+        if preload_file is not None and preload_file.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                modules = [str(name) for name in json.loads(preload_file.read_text())]
+                threading.Thread(target=shared_zygote().preload, args=(modules,), daemon=True).start()
         self._console = console
+        self._aws_endpoint_url, self._region = aws_endpoint_url, region
         self._pools = {
             logical_id: _FunctionPool(
                 spec, worker_environment(spec, aws_endpoint_url, region), console, max_workers
@@ -498,6 +671,54 @@ class FunctionRuntime:
             )
         return pool.invoke(event, request_id)
 
+    def invoke_async(self, logical_id: str, event: Any) -> InvocationResult:
+        """An asynchronous invocation (``InvocationType: Event``, an EventBridge target), as Lambda
+        runs one: a failure is retried ``async_retries`` times (``EventInvokeConfig``; 2 by default),
+        then the event goes to the function's dead-letter queue (``DeadLetterConfig``) with Lambda's
+        message attributes. Lambda waits about 1 and 2 minutes between attempts; locally
+        :data:`ASYNC_RETRY_DELAYS_SECONDS`. Returns the last attempt's result.
+        """
+        request_id = str(uuid.uuid4())  # one request id for every attempt, as Lambda keeps it
+        result = self.invoke(logical_id, event, request_id)
+        spec = self.functions.get(logical_id)
+        attempts = 1
+        while not result.ok and spec is not None and attempts <= spec.async_retries:
+            if self._stop.wait(
+                ASYNC_RETRY_DELAYS_SECONDS[min(attempts, len(ASYNC_RETRY_DELAYS_SECONDS)) - 1]
+            ):
+                return result
+            result = self.invoke(logical_id, event, request_id)
+            attempts += 1
+        if not result.ok:
+            error = result.error or {}
+            self._console(
+                f"[{logical_id}] asynchronous invocation {request_id} failed after {attempts} attempt(s): "
+                f"{error.get('errorType')}: {error.get('errorMessage')}"
+            )
+            if spec is not None and spec.dead_letter_arn:
+                self._dead_letter(spec.dead_letter_arn, event, request_id, error)
+        return result
+
+    def _dead_letter(self, arn: str, event: Any, request_id: str, error: dict[str, Any]) -> None:
+        """Lambda's dead-letter message: the event as the body, the failure as attributes."""
+        service, name = arn.split(":")[2], arn.split(":")[-1]
+        if service != "sqs":
+            self._console(f"localcloud: dead-letter target {arn} is not emulated locally (SQS is)")
+            return
+        from localcloud.aws_backend import aws_client  # boto3 only when a dead letter happens
+
+        sqs = aws_client("sqs", self._aws_endpoint_url, self._region)
+        attributes = {
+            "RequestID": ("String", request_id),
+            "ErrorCode": ("Number", "200"),  # the function ran and raised
+            "ErrorMessage": ("String", str(error.get("errorMessage", ""))[:1024] or "Unhandled"),
+        }
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"],
+            MessageBody=json.dumps(event),
+            MessageAttributes={k: {"DataType": t, "StringValue": v} for k, (t, v) in attributes.items()},
+        )
+
     def close(self) -> None:
         """Stops every worker: pipes closed first so they all exit together, then waited for."""
         self._stop.set()
@@ -508,6 +729,10 @@ class FunctionRuntime:
             worker.stop(grace_seconds=2.0)
         if self._watcher is not None:
             self._watcher.join(timeout=2)
+        if self._preload_file is not None and _zygote is not None and _zygote.preloaded:
+            with contextlib.suppress(OSError):
+                self._preload_file.parent.mkdir(parents=True, exist_ok=True)
+                self._preload_file.write_text(json.dumps(sorted(_zygote.preloaded)))
 
     def _watch(self) -> None:
         fingerprints = {logical_id: _fingerprint(pool.spec) for logical_id, pool in self._pools.items()}

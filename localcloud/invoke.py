@@ -1,9 +1,10 @@
 """``localcloud invoke``: ``sam local invoke`` without Docker.
 
 The function runs in a worker process exactly as under ``dev`` (same environment, same code
-roots and layers). Its AWS backend is the running local cloud when config.json answers (so the
-data is the data you see in ``make dev``), else a moto started in this process for the duration
-of the call with the template's resources created in it. The physical ids come from deploying
+roots and layers). Its AWS backend is the local cloud that ``make dev`` runs (recorded in
+``.localcloud/stack.json``, whatever its ports), or ``--config-url``'s; when that is gone the command
+refuses (exit 2) rather than quietly use another backend. ``--temporary`` asks for one: a moto
+started in this process for the duration of the call with the template's resources created in it. The physical ids come from deploying
 the template with find-or-create, so both cases see the same table names and pool ids.
 
 stdout gets the function's result as JSON and nothing else; logs go to stderr. Exit code 1 when
@@ -24,6 +25,7 @@ from localcloud.cli import template_of
 from localcloud.cognito_user import ConfigError, fetch_config
 from localcloud.functions import FunctionRuntime
 from localcloud.stack import DeployError, deploy
+from localcloud.state import NoLocalCloud, config_url
 
 __all__ = ["invoke_function"]
 
@@ -53,16 +55,26 @@ def invoke_function(args: argparse.Namespace) -> int:
 
     backend: AwsBackend | None = None
     client: Callable[[str], Any]
-    try:
-        config = fetch_config(args.config_url, timeout=1.0)
-        endpoint = str(config["awsEndpointUrl"])
-        _stderr(f"localcloud: using the running local cloud ({endpoint})")
-        client = partial(_cached_client, {}, endpoint, args.region)
-    except ConfigError:
+    if args.temporary:
         backend = AwsBackend(port=0, region=args.region, console=_stderr).start()
         endpoint = backend.url
-        _stderr("localcloud: no local cloud running; using a temporary in-process backend")
+        _stderr("localcloud: using a temporary backend with the template's resources (--temporary)")
         client = backend.client
+    else:
+        try:
+            url = config_url(args.config_url, template.base_dir)
+            config = fetch_config(url, timeout=2.0)
+        except NoLocalCloud as error:
+            _stderr(f"localcloud: {error}; --temporary runs it against a backend of its own")
+            return 2
+        except ConfigError as error:
+            _stderr(
+                f"localcloud: the local cloud at {url} is gone ({error}); start `make dev`, or pass --temporary"
+            )
+            return 2
+        endpoint = str(config["awsEndpointUrl"])
+        _stderr(f"localcloud: using the local cloud of {url} (AWS endpoint {endpoint})")
+        client = partial(_cached_client, {}, endpoint, args.region)
     runtime: FunctionRuntime | None = None
     try:
         stack = deploy(template, client, endpoint)

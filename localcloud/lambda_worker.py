@@ -33,7 +33,9 @@ import contextlib
 import importlib
 import json
 import os
+import select
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -175,8 +177,25 @@ def _log_error(error: dict[str, Any], request_id: str | None = None) -> None:
     sys.stderr.flush()
 
 
+def _third_party_modules(code_paths: list[str]) -> list[str]:
+    """What the init phase imported that is not the function's own code (its code root and layers):
+    the zygote imports these too, so the next worker forked from it starts with them loaded."""
+    roots = tuple(os.path.join(os.path.abspath(path), "") for path in code_paths)
+    names = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name != "__main__" and file and not os.path.abspath(file).startswith(roots):
+            names.append(name)
+    return sorted(names)
+
+
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
+    return run(config)
+
+
+def run(config: dict[str, Any]) -> int:
+    """The worker: init (the handler's import), then one invocation at a time until EOF."""
     if config.get("liveness_fd") is not None:
         watch_liveness(int(config["liveness_fd"]))
     request_fd, response_fd = int(config["request_fd"]), int(config["response_fd"])
@@ -194,7 +213,9 @@ def main(argv: list[str]) -> int:
         _log_error(details)
         write_frame(response_fd, {"ready": False, "error": details})
         return 1
-    write_frame(response_fd, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
+    init_ms = (time.perf_counter() - started) * 1000
+    modules = _third_party_modules(config["paths"])
+    write_frame(response_fd, {"ready": True, "init_ms": init_ms, "modules": modules})
 
     while True:
         request = read_frame(request_fd)
@@ -225,5 +246,117 @@ def main(argv: list[str]) -> int:
         write_frame(response_fd, response)
 
 
+# ---------------------------------------------------------------------- the zygote
+def _send(sock: socket.socket, document: Any) -> None:
+    body = json.dumps(document).encode()
+    sock.sendall(_HEADER.pack(len(body)) + body)
+
+
+def zygote(sock: socket.socket) -> int:
+    """Forks workers on request, from a process that has already imported what they need.
+
+    Started once per local cloud process as ``python -P lambda_worker.py --zygote <fd>``, with only
+    the standard library loaded; it then imports what each function's workers imported in their
+    init phase besides their own code (``preload``), so a worker forked from it pays for its own
+    code alone. Requests on ``sock`` (a Unix socket): ``{"op": "preload", "modules": [...]}``, and
+    ``{"op": "fork", "config", "env", "cwd"}`` with five descriptors attached (request pipe,
+    response pipe, stdout, stderr, liveness pipe), answered ``{"pid": ...}``. A worker that exits is
+    reported ``{"exited": pid, "status": code}`` (the zygote is its parent and reaps it). EOF on
+    ``sock`` (the local cloud is gone) ends the zygote; its workers end on their liveness pipe.
+
+    Single-threaded, so that a fork copies nothing half-done.
+    """
+    wake, wake_write = socket.socketpair()  # SIGCHLD wakes the loop (signal.set_wakeup_fd)
+    wake_write.setblocking(False)
+    signal.set_wakeup_fd(wake_write.fileno())
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the local cloud, which stops us
+    buffer = b""
+    received: list[int] = []
+    while True:
+        readable, _, _ = select.select([sock, wake], [], [])
+        if wake in readable:
+            wake.recv(4096)
+            for pid, code in _reap():
+                _send(sock, {"exited": pid, "status": code})
+        if sock not in readable:
+            continue
+        chunk, fds, _flags, _address = socket.recv_fds(sock, 1 << 16, 8)
+        if not chunk:
+            return 0
+        buffer += chunk
+        received += fds
+        while len(buffer) >= _HEADER.size and len(buffer) >= _HEADER.size + _HEADER.unpack(buffer[:4])[0]:
+            size = _HEADER.unpack(buffer[:4])[0]
+            request = json.loads(buffer[_HEADER.size : _HEADER.size + size])
+            buffer = buffer[_HEADER.size + size :]
+            if request["op"] == "preload":
+                _send(sock, {"preloaded": _preload(request["modules"])})
+            elif request["op"] == "fork":
+                descriptors, received = received[:5], received[5:]
+                pid = os.fork()
+                if pid == 0:
+                    for closing in (wake, wake_write, sock):
+                        closing.close()
+                    os._exit(_forked(request, descriptors))
+                for fd in descriptors:
+                    os.close(fd)
+                _send(sock, {"pid": pid})
+
+
+def _reap() -> list[tuple[int, int]]:
+    exited: list[tuple[int, int]] = []
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return exited
+        if pid == 0:
+            return exited
+        exited.append((pid, os.waitstatus_to_exitcode(status)))
+
+
+def _preload(modules: list[str]) -> int:
+    loaded = 0
+    for name in modules:
+        try:
+            importlib.import_module(name)
+            loaded += 1
+        except Exception:  # noqa: S112 - a module that cannot load here loads in the worker
+            continue
+    return loaded
+
+
+def _forked(request: dict[str, Any], descriptors: list[int]) -> int:
+    """In the new worker: its own session, output, environment and folder, then :func:`run`."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.setsid()
+        request_fd, response_fd, stdout_fd, stderr_fd, liveness = descriptors
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for source, target in ((devnull, 0), (stdout_fd, 1), (stderr_fd, 2)):
+            os.dup2(source, target)
+            os.close(source)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - for the life of the process
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        fds = {"request_fd": request_fd, "response_fd": response_fd, "liveness_fd": liveness}
+        return run({**request["config"], **fds})
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:  # this process must never go back into the zygote's loop
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--zygote"]:
+        sys.exit(zygote(socket.socket(fileno=int(sys.argv[2]))))
     sys.exit(main(sys.argv))

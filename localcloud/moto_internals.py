@@ -553,6 +553,8 @@ def restore_backends(state: dict[BackendKey, bytes]) -> list[str]:
 # ---------------------------------------------------------------------- Lambda, EventBridge
 #: answers an invocation: (function name, event) -> (ok, payload-or-error document)
 LambdaInvoker = Callable[[str, Any], tuple[bool, Any]]
+#: runs an asynchronous invocation to its end (retries, dead-letter queue): (function name, event)
+AsyncLambdaInvoker = Callable[[str, Any], None]
 _original_invoke = LambdaFunction.invoke
 _original_send_to_targets = Rule.send_to_targets
 _LOCAL_TARGET_SERVICES = frozenset({"states", "lambda"})
@@ -560,14 +562,18 @@ _patch_lock = threading.Lock()
 
 
 def install_local_integrations(
-    invoker: LambdaInvoker | None, aws_endpoint_url: str = "", report: Callable[[str], None] = print
+    invoker: LambdaInvoker | None,
+    async_invoker: AsyncLambdaInvoker | None = None,
+    aws_endpoint_url: str = "",
+    report: Callable[[str], None] = print,
 ) -> None:
     """Routes moto's Lambda invocations and Lambda/Step Functions rule targets to us.
 
     Synchronous invocations return the handler's JSON, or its error document with the
     ``x-amz-function-error: Unhandled`` header (what Step Functions' Retry/Catch look at).
-    ``InvocationType: Event`` runs in the background and answers at once, as Lambda does.
-    ``None`` restores moto's own behaviour.
+    ``InvocationType: Event`` and EventBridge's deliveries to a function are asynchronous
+    invocations, as on AWS: ``async_invoker`` runs them in the background (with Lambda's retries
+    and dead-letter queue) and they are answered at once. ``None`` restores moto's own behaviour.
     """
     with _patch_lock:
         if invoker is None:
@@ -575,6 +581,7 @@ def install_local_integrations(
             Rule.send_to_targets = _original_send_to_targets  # type: ignore[method-assign]
             return
         active_invoker = invoker
+        active_async_invoker: AsyncLambdaInvoker = async_invoker or (lambda name, event: None)
 
         def invoke(
             self: LambdaFunction, body: str, request_headers: Any, response_headers: Any
@@ -582,7 +589,9 @@ def install_local_integrations(
             event = json.loads(body) if body else {}
             invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
             if invocation_type == "Event":
-                threading.Thread(target=active_invoker, args=(self.function_name, event), daemon=True).start()
+                threading.Thread(
+                    target=active_async_invoker, args=(self.function_name, event), daemon=True
+                ).start()
                 return ""
             if invocation_type == "DryRun":
                 return ""
@@ -599,7 +608,7 @@ def install_local_integrations(
                     event = _target_input(target, original_event, transform_input)
                     threading.Thread(
                         target=_deliver,
-                        args=(target["Arn"], event, active_invoker, aws_endpoint_url, report),
+                        args=(target["Arn"], event, active_async_invoker, aws_endpoint_url, report),
                         daemon=True,
                     ).start()
             if len(ours) < len(self.targets):
@@ -634,7 +643,7 @@ def _target_input(target: dict[str, Any], event: Any, transform_input: bool) -> 
 
 
 def _deliver(
-    arn: str, event: Any, invoker: LambdaInvoker, aws_endpoint_url: str, report: Callable[[str], None]
+    arn: str, event: Any, invoker: AsyncLambdaInvoker, aws_endpoint_url: str, report: Callable[[str], None]
 ) -> None:
     """One target delivery, on its own thread (EventBridge delivers asynchronously)."""
     service, region = arn.split(":")[2], arn.split(":")[3]

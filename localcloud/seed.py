@@ -1,7 +1,9 @@
-"""``--seed``: a small demo catalogue, loaded through the API like any client would.
+"""``--seed``: two demo users and a small demo catalogue, loaded through the API like any client would.
 
-The items go through the real routes (``PUT /pets/{petId}``, ``PUT /foods/{foodId}``) with the
-access token of the demo user, so they are validated and stored by the handlers themselves --
+The demo users are a staff member and a customer (``cognito_user.DEMO_STAFF``/``DEMO_CUSTOMER``),
+signed up in the stack's user pool with their display names (``PUT /me``). The items go through
+the real routes (``PUT /pets/{petId}``, ``PUT /foods/{foodId}``) with the staff member's access
+token, so they are validated and stored by the handlers themselves --
 never written into the tables behind the handlers' back. Each PUT is create-only
 (``If-None-Match: *``): seeding twice, or over persisted data, leaves an item that is already there
 as it is (a 412, counted as seeded), edits made since included, instead of overwriting it.
@@ -14,9 +16,12 @@ from typing import Any
 
 import requests
 
-from localcloud.cognito_user import sign_in
+from localcloud.cognito_user import DEMO_CUSTOMER, DEMO_STAFF, DemoUser, sign_in_demo
 
-__all__ = ["DEMO_CATALOGUE", "seed"]
+__all__ = ["DEMO_CATALOGUE", "DEMO_NAMES", "seed"]
+
+#: the demo users' display names
+DEMO_NAMES = {DEMO_STAFF: "Sam from the shop", DEMO_CUSTOMER: "Casey"}
 
 #: route path -> items (each with its id)
 DEMO_CATALOGUE: dict[str, list[dict[str, Any]]] = {
@@ -68,13 +73,20 @@ DEMO_CATALOGUE: dict[str, list[dict[str, Any]]] = {
 
 
 def seed(config: dict[str, Any], route_keys: set[str], console: Callable[[str], None]) -> int:
-    """PUTs the demo catalogue; returns how many of its items are in place (created or already there).
+    """Signs the demo users up, names them, and PUTs the demo catalogue; returns how many of its
+    items are in place (created or already there).
 
     ``route_keys``: those of the main API.
     """
-    session = requests.Session()
-    token = sign_in(config)["AccessToken"]
-    session.headers["Authorization"] = f"Bearer {token}"
+    sessions = {user: _session(config, user) for user in DEMO_NAMES}
+    if "PUT /me" in route_keys:
+        for user, name in DEMO_NAMES.items():
+            response = sessions[user].put(f"{config['apiUrl']}/me", json={"displayName": name}, timeout=30)
+            if response.status_code != 200:
+                console(
+                    f"localcloud: seed: PUT /me for {user.email} -> {response.status_code} {response.text}"
+                )
+    staff = sessions[DEMO_STAFF]
     stored = 0
     for collection, items in DEMO_CATALOGUE.items():
         put_route = next((key for key in route_keys if key.startswith(f"PUT {collection}/{{")), None)
@@ -82,7 +94,7 @@ def seed(config: dict[str, Any], route_keys: set[str], console: Callable[[str], 
             console(f"localcloud: seed: the API has no PUT {collection}/{{id}} route, skipping {collection}")
             continue
         for item in items:
-            response = session.put(
+            response = staff.put(
                 f"{config['apiUrl']}{collection}/{item['id']}",
                 json=item,
                 headers={"If-None-Match": "*"},  # create only: never overwrite what is there
@@ -95,3 +107,9 @@ def seed(config: dict[str, Any], route_keys: set[str], console: Callable[[str], 
                     f"localcloud: seed: PUT {collection}/{item['id']} -> {response.status_code} {response.text}"
                 )
     return stored
+
+
+def _session(config: dict[str, Any], user: DemoUser) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {sign_in_demo(config, user)['AccessToken']}"
+    return session

@@ -51,10 +51,18 @@ def cognito_client(config: dict[str, Any]) -> Any:
     return boto3.client("cognito-idp", region_name=cognito["region"])
 
 
-def sign_up_and_in(cognito: Any, pool_id: str, client_id: str, email: str) -> dict[str, Any]:
-    """A new confirmed user's tokens (``AccessToken``, ``IdToken``, ``RefreshToken``)."""
+STAFF_GROUP = "staff"  # template.yaml's StaffGroup
+
+
+def sign_up_and_in(
+    cognito: Any, pool_id: str, client_id: str, email: str, groups: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A new confirmed user's tokens (``AccessToken``, ``IdToken``, ``RefreshToken``), as a member
+    of ``groups`` (their tokens carry them in ``cognito:groups``)."""
     cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
     cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+    for group in groups:
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
     response = cognito.initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
@@ -63,9 +71,31 @@ def sign_up_and_in(cognito: Any, pool_id: str, client_id: str, email: str) -> di
     return dict(response["AuthenticationResult"])
 
 
-def new_user_tokens(config: dict[str, Any], prefix: str = "user") -> dict[str, Any]:
-    """Tokens of a new user of the stack's own pool and app client."""
+def new_pet(api: str, staff_auth: dict[str, str], prefix: str = "pet") -> str:
+    """A new pet (staff create it; ``If-None-Match: *``); its id, a page that comments can go on."""
+    import requests
+
+    pet_id = unique(prefix)
+    response = requests.put(
+        f"{api}/pets/{pet_id}", json=PET, headers={**staff_auth, "If-None-Match": "*"}, timeout=TIMEOUT
+    )
+    response.raise_for_status()
+    return pet_id
+
+
+def new_user_tokens(
+    config: dict[str, Any], prefix: str = "user", groups: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Tokens of a new user (a customer, unless ``groups`` say more) of the stack's own pool and app
+    client."""
     cognito = config["cognito"]
     email = f"{unique(prefix)}@example.com"
-    tokens = sign_up_and_in(cognito_client(config), cognito["userPoolId"], cognito["userPoolClientId"], email)
+    tokens = sign_up_and_in(
+        cognito_client(config), cognito["userPoolId"], cognito["userPoolClientId"], email, groups
+    )
     return {**tokens, "email": email}
+
+
+def new_staff_tokens(config: dict[str, Any], prefix: str = "staff") -> dict[str, Any]:
+    """Tokens of a new member of the staff group (catalogue writes, photo uploads, moderation)."""
+    return new_user_tokens(config, prefix, (STAFF_GROUP,))

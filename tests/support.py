@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws  # before any boto3 client exists, so moto intercepts them all
 
@@ -41,11 +42,17 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # what every function gets (Globals): a module that imports store_common before any handler
+        # runs (a test of its own) must find it too, as Powertools reads it once, at import
+        "POWERTOOLS_METRICS_NAMESPACE": TEMPLATE["Globals"]["Function"]["Environment"]["Variables"][
+            "POWERTOOLS_METRICS_NAMESPACE"
+        ],
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-DATA_STORE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
+#: what in-process handler tests need created: where services keep data and send events
+DATA_STORE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Events::EventBus")
 
 
 @cache
@@ -70,6 +77,22 @@ def create_data_stores(logical_ids: tuple[str, ...] | None = None) -> None:
     for resource in deployed.template.of_type(*DATA_STORE_TYPES):
         if logical_ids is None or resource.logical_id in logical_ids:
             REGISTRY[resource.type].deploy(resource, context)
+
+
+def add_pet(pet_id: str) -> None:
+    """A pet in the pets table (owned by the pets service), as its PUT would have stored it."""
+    boto3.client("dynamodb").put_item(
+        TableName=physical_name("PetsTable"),
+        Item={
+            "id": {"S": pet_id},
+            "version": {"N": "1"},
+            "name": {"S": "Rex"},
+            "species": {"S": "dog"},
+            "priceCents": {"N": "45000"},
+            "createdAt": {"S": "2026-11-22T04:00:00.000Z"},
+            "updatedAt": {"S": "2026-11-22T04:00:00.000Z"},
+        },
+    )
 
 
 def physical_name(logical_id: str) -> str:

@@ -3,9 +3,10 @@
 1. reads the target's config.json (``--config-url``, or ``CONFIG_URL``; default the local cloud of
    ``make dev`` at http://127.0.0.1:3000/config.json) and refuses a target that is not on this
    machine unless ``--allow-remote`` (or ``ALLOW_REMOTE=1``) is given;
-2. creates ``--users`` Cognito users in its user pool: ``SignUp`` then ``AdminConfirmSignUp``
+2. creates ``--users`` Cognito users in its user pool: ``SignUp``, ``AdminConfirmSignUp`` and
+   ``AdminAddUserToGroup`` (staff: they edit the catalogue)
    (with boto3 against ``cognito.endpointUrl``; on AWS that needs credentials allowed to call
-   ``cognito-idp:AdminConfirmSignUp`` and ``cognito-idp:AdminDeleteUser`` on the pool);
+   ``cognito-idp:AdminConfirmSignUp``, ``AdminAddUserToGroup`` and ``AdminDeleteUser`` on the pool);
 3. runs ``locustfile.py`` headless for ``--run-time`` seconds: each user signs in
    (``USER_PASSWORD_AUTH``) and browses, reads, writes pets with ``If-Match`` and posts comments;
 4. prints p50/p95/p99 and the failures per route, and the error count;
@@ -40,7 +41,6 @@ if str(ROOT) not in sys.path:
 from benchmarks.common import table  # noqa: E402
 
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
-DEFAULT_CONFIG_URL = "http://127.0.0.1:3000/config.json"
 MAX_USERS = 1000
 MAX_RUN_SECONDS = 3600
 
@@ -76,7 +76,7 @@ def check_target(config_url: str, config: dict[str, Any] | None, allow_remote: b
     if remote and not allow_remote:
         raise RefusedTarget(
             "refusing to load a remote target (" + "; ".join(remote) + "): pass --allow-remote "
-            "(or ALLOW_REMOTE=1) if you mean it, with credentials allowed to AdminConfirmSignUp and "
+            "(or ALLOW_REMOTE=1) if you mean it, with credentials allowed to AdminConfirmSignUp, AdminAddUserToGroup and "
             "AdminDeleteUser on its user pool"
         )
 
@@ -87,7 +87,7 @@ def password() -> str:
 
 
 def create_users(config: dict[str, Any], count: int, run_id: str) -> list[dict[str, str]]:
-    from localcloud.cognito_user import cognito_client
+    from localcloud.cognito_user import STAFF_GROUP, cognito_client
 
     client = cognito_client(config)
     pool_id = config["cognito"]["userPoolId"]
@@ -105,6 +105,8 @@ def create_users(config: dict[str, Any], count: int, run_id: str) -> list[dict[s
             )
             users.append({"email": email, "password": secret})
             client.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+            # they edit the catalogue, which is for staff (template.yaml's StaffGroup)
+            client.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=STAFF_GROUP)
     except BaseException:
         delete_users(config, users)
         raise
@@ -220,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n")[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config-url", default=os.environ.get("CONFIG_URL") or DEFAULT_CONFIG_URL)
+    parser.add_argument(
+        "--config-url",
+        default=os.environ.get("CONFIG_URL"),
+        help="config.json of the target (default: the local cloud `make dev` runs)",
+    )
     parser.add_argument("--users", type=int, default=int(os.environ.get("USERS", "20")))
     parser.add_argument("--run-time", type=int, default=int(os.environ.get("RUN_TIME", "60")), help="seconds")
     parser.add_argument(
@@ -248,7 +254,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--wait wants MIN,MAX seconds, e.g. 0.5,2")
 
     from localcloud.cognito_user import ConfigError, fetch_config
+    from localcloud.state import NoLocalCloud, config_url
 
+    try:
+        args.config_url = config_url(args.config_url, ROOT)
+    except NoLocalCloud as error:
+        print(f"loadtest: {error}", file=sys.stderr)
+        return 2
     try:
         check_target(args.config_url, None, args.allow_remote)
         config = fetch_config(args.config_url, timeout=5)

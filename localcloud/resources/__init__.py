@@ -17,12 +17,19 @@ from localcloud.cloudfront import CLOUDFRONT_RESOURCE_TYPES
 from localcloud.custom_resources import CUSTOM_RESOURCE_TYPES, is_custom_resource
 from localcloud.resource_types import ResourceType
 from localcloud.resources.apigatewayv2 import APIGATEWAYV2_RESOURCE_TYPES
-from localcloud.resources.awslambda import LambdaAlias, LambdaFunction, LambdaLayerVersion, LambdaVersion
+from localcloud.resources.awslambda import (
+    LambdaAlias,
+    LambdaEventInvokeConfig,
+    LambdaFunction,
+    LambdaLayerVersion,
+    LambdaVersion,
+)
 from localcloud.resources.cognito import CognitoUserPool, CognitoUserPoolClient, CognitoUserPoolGroup
 from localcloud.resources.dynamodb import DynamoDbTable
 from localcloud.resources.events import EventBus, EventsRule
 from localcloud.resources.noop import NoOpResource
 from localcloud.resources.s3 import S3Bucket
+from localcloud.resources.sns import SnsSubscription, SnsTopic
 from localcloud.resources.sqs import SqsQueue
 from localcloud.resources.stepfunctions import StateMachine
 
@@ -37,6 +44,8 @@ REGISTRY: dict[str, ResourceType] = {
         CognitoUserPoolClient(),
         CognitoUserPoolGroup(),
         SqsQueue(),
+        SnsTopic(),
+        SnsSubscription(),
         EventsRule(),
         EventBus(),
         StateMachine(),
@@ -44,6 +53,7 @@ REGISTRY: dict[str, ResourceType] = {
         LambdaVersion(),
         LambdaAlias(),
         LambdaLayerVersion(),
+        LambdaEventInvokeConfig(),
         *APIGATEWAYV2_RESOURCE_TYPES,
         *CLOUDFRONT_RESOURCE_TYPES,
         *CUSTOM_RESOURCE_TYPES,

@@ -31,7 +31,7 @@ from localcloud.resource_types import (
 )
 from localcloud.template import Resource
 
-__all__ = ["LambdaAlias", "LambdaFunction", "LambdaLayerVersion", "LambdaVersion"]
+__all__ = ["LambdaAlias", "LambdaEventInvokeConfig", "LambdaFunction", "LambdaLayerVersion", "LambdaVersion"]
 
 _PLACEHOLDER_ROLE = "localcloud-lambda"
 
@@ -50,6 +50,7 @@ class LambdaFunction(ResourceType):
             "Layers",
             "ReservedConcurrentExecutions",
             "PackageType",
+            "DeadLetterConfig",
         }
     )
     no_local_meaning = frozenset(
@@ -67,7 +68,6 @@ class LambdaFunction(ResourceType):
             "VpcConfig",
             "EphemeralStorage",
             "RecursiveLoop",
-            "DeadLetterConfig",
             "FileSystemConfigs",
             "ImageConfig",
         }
@@ -108,6 +108,7 @@ class LambdaFunction(ResourceType):
             timeout_seconds=float(props.get("Timeout", 3)),
             environment={str(k): _env_string(v) for k, v in variables.items()},
             reserved_concurrency=int(reserved) if reserved is not None else None,
+            dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn"),
         )
         context.functions[resource.logical_id] = spec
         _ensure_function(context, spec)
@@ -180,6 +181,29 @@ class LambdaAlias(ResourceType):
                     raise
         context.functions[function.logical_id] = dataclasses.replace(function, alias=name)
         return Physical(ref=f"{function.arn}:{name}", attributes={"AliasArn": f"{function.arn}:{name}"})
+
+
+class LambdaEventInvokeConfig(ResourceType):
+    """How many times an asynchronous invocation is retried (0 to 2) before the dead-letter queue.
+
+    Locally the retries come 1 and 2 seconds apart (Lambda waits about 1 and 2 minutes). An on-failure
+    destination is reported, not emulated: use ``DeadLetterConfig`` (SAM's ``DeadLetterQueue``).
+    """
+
+    types = ("AWS::Lambda::EventInvokeConfig",)
+    emulated = frozenset({"FunctionName", "Qualifier", "MaximumRetryAttempts"})
+    no_local_meaning = frozenset({"MaximumEventAgeInSeconds"})
+
+    def deploy(self, resource: Resource, context: DeployContext) -> Physical:
+        props = context.resolve(resource.properties, resource.logical_id)
+        function = _local_function(context, props["FunctionName"], resource)
+        if props.get("DestinationConfig"):
+            context.warn(
+                f"{resource.logical_id}: DestinationConfig is not emulated locally (DeadLetterConfig is)"
+            )
+        retries = int(props.get("MaximumRetryAttempts", function.async_retries))
+        context.functions[function.logical_id] = dataclasses.replace(function, async_retries=retries)
+        return Physical(ref=f"{function.function_name}:{props.get('Qualifier', '$LATEST')}")
 
 
 class LambdaLayerVersion(ResourceType):

@@ -41,6 +41,7 @@ class NoOpResource(ResourceType):
         "AWS::Logs::SubscriptionFilter": ("FilterName", ""),
         "AWS::SQS::QueuePolicy": ("", ""),
         "AWS::CloudFront::OriginAccessControl": ("", ""),
+        "AWS::CloudFront::ResponseHeadersPolicy": ("", ""),
     }
     types = tuple(_NAMING)
 

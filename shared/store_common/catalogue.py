@@ -42,9 +42,16 @@ class ItemTable(Protocol):
         """None expects no item (raise ``ItemExists``); a version or "*" expects one (PreconditionFailed)."""
         ...
 
-    def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
-        """As ``replace``; an absent item is NotFound when ``expected_version`` is None."""
+    def delete(self, item_id: str, expected_version: int | str | None = None) -> dict[str, Any]:
+        """As ``replace``, and returns the deleted item; an absent item is NotFound when
+        ``expected_version`` is None."""
         ...
+
+
+class EventPublisher(Protocol):
+    """Where a service tells the others what happened (``store_common.events``: EventBridge)."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
 
 def utc_now() -> str:
@@ -54,10 +61,14 @@ def utc_now() -> str:
 class Catalogue(Generic[ItemT]):
     """List, get, replace and delete items of one kind, stored with a version."""
 
-    def __init__(self, table: ItemTable, item_model: type[ItemT], noun: str) -> None:
+    def __init__(
+        self, table: ItemTable, item_model: type[ItemT], noun: str, events: EventPublisher | None = None
+    ) -> None:
         self.table = table
         self.item_model = item_model
         self.noun = noun
+        #: where ``<Noun>Deleted`` goes, for the services that keep data about an item (None: nowhere)
+        self.events = events
 
     def get(self, item_id: str) -> ItemT:
         item = self.table.get(item_id)
@@ -108,12 +119,22 @@ class Catalogue(Generic[ItemT]):
         return self.item_model.model_validate(stored), stored["version"] == 1
 
     def delete(self, item_id: str, expected_version: int | str | None = None) -> None:
-        """Delete the item; without ``expected_version`` only an absent one "succeeds" (NotFound)."""
+        """Delete the item; without ``expected_version`` only an absent one "succeeds" (NotFound).
+
+        Then ``<Noun>Deleted`` (``{noun}Id``, the deleted ``version``, ``deletedAt``) is published,
+        so that services holding data about the item remove theirs (photos and comments of a pet).
+        ``deletedAt`` lets them keep what belongs to an item re-created under the same id since.
+        """
         try:
-            self.table.delete(item_id, expected_version)
+            deleted = self.table.delete(item_id, expected_version)
         except ItemExists:
             raise PreconditionRequired(
                 f"{self.noun} {item_id!r} exists: send If-Match with its version (see its ETag) to delete it"
             ) from None
         except NotFound:
             raise NotFound(f"{self.noun} {item_id!r} not found") from None
+        if self.events is not None:
+            self.events.publish(
+                f"{self.noun.capitalize()}Deleted",
+                {f"{self.noun}Id": item_id, "version": deleted["version"], "deletedAt": utc_now()},
+            )

@@ -1,7 +1,8 @@
 """The REST routes of a catalogue (pets, foods): list, get, put, delete.
 
 One definition serves every catalogue; a service calls ``add_catalogue_routes`` with its models.
-Which routes need a token is declared in template.yaml (the JWT authorizer), not here.
+Which routes need a token is declared in template.yaml (the JWT authorizer); that writes are for
+staff only is declared here, once, with ``store_common.auth.staff_only_route``.
 """
 
 import functools
@@ -14,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
+from store_common.auth import staff_only_route
 from store_common.catalogue import Catalogue
 from store_common.http import (
     error_responses,
@@ -74,11 +76,13 @@ def add_catalogue_routes(
             "`If-None-Match: *` makes the PUT create-only (412 when the item exists)."
         ),
         tags=tag,
-        responses={
-            **ok_response(item_out, "Replaced"),
-            **ok_response(item_out, "Created", status=201),
-            **error_responses(400, 412, 413, 415, 428),
-        },
+        **staff_only_route(
+            {
+                **ok_response(item_out, "Replaced"),
+                **ok_response(item_out, "Created", status=201),
+                **error_responses(400, 412, 413, 415, 428),
+            }
+        ),
     )
     @_path_param_named(id_param)
     def put_item(
@@ -105,7 +109,7 @@ def add_catalogue_routes(
         operation_id=f"delete{noun.capitalize()}",
         description="Needs `If-Match: <version>` (its ETag, or `*`): 428 without it, 412 when stale.",
         tags=tag,
-        responses={204: {"description": "Deleted"}, **error_responses(400, 404, 412, 428)},
+        **staff_only_route({204: {"description": "Deleted"}, **error_responses(400, 404, 412, 428)}),
     )
     @_path_param_named(id_param)
     def delete_item(item_id: IdParam, if_match: IfMatch = None) -> Response[None]:

@@ -18,6 +18,12 @@ class TableSettings(BaseModel):
         return cls.model_validate(dict(os.environ))
 
 
+class CatalogueSettings(TableSettings):
+    """A catalogue (pets, foods); ``EVENT_BUS_NAME`` when others must hear of its deletions."""
+
+    event_bus_name: str | None = Field(alias="EVENT_BUS_NAME", default=None, min_length=1)
+
+
 class IdempotentTableSettings(TableSettings):
     """A service that also keeps Powertools idempotency records (IDEMPOTENCY_TABLE_NAME)."""
 

@@ -155,8 +155,8 @@ class VersionedItemTable:
             raise
         return from_item(response["Attributes"])
 
-    def delete(self, item_id: str, expected_version: Expected = None) -> None:
-        """Delete the item; raise NotFound when absent, PreconditionFailed on a version mismatch.
+    def delete(self, item_id: str, expected_version: Expected = None) -> dict[str, Any]:
+        """Delete the item and return it; raise NotFound when absent, PreconditionFailed on a mismatch.
 
         With ``expected_version`` None the condition is that the item does not exist: an absent
         item is then a NotFound, and an existing one an ``ItemExists`` (deleted only with a version
@@ -184,6 +184,7 @@ class VersionedItemTable:
             raise
         if "Attributes" not in response:
             raise NotFound(f"no item with id {item_id!r}")
+        return from_item(response["Attributes"])
 
 
 def _precondition_failed(error: ClientError, expected: Expected) -> PreconditionFailed:

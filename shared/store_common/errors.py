@@ -39,5 +39,13 @@ class PreconditionRequired(DomainError):
     """A replace or delete of an existing item sent no ``If-Match`` (428): it could lose an update."""
 
 
+class Forbidden(DomainError):
+    """The caller is signed in but may not do this (403)."""
+
+
+class Conflict(DomainError):
+    """What the request depends on was being written at the same moment; a retry will do (409)."""
+
+
 class Unauthenticated(DomainError):
     """The request carries no identity where one is required (401)."""

@@ -24,7 +24,9 @@ from pydantic import BaseModel
 
 from store_common.dynamo import AnyVersion
 from store_common.errors import (
+    Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -55,6 +57,8 @@ _STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     PreconditionRequired: HTTPStatus.PRECONDITION_REQUIRED,
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    Conflict: HTTPStatus.CONFLICT,
 }
 
 

@@ -28,7 +28,9 @@ EVENTS = sorted((REPO / "events").glob("*.json"))
 PYTHON = [sys.executable, "-m", "localcloud"]
 
 
-def run(*arguments: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *arguments: str, timeout: float = 60, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*PYTHON, *arguments],
         cwd=REPO,
@@ -37,6 +39,7 @@ def run(*arguments: str, timeout: float = 60, stdin: str | None = None) -> subpr
         timeout=timeout,
         input=stdin,
         check=False,
+        env=env,
     )
 
 
@@ -224,19 +227,43 @@ def test_token_with_a_wrong_password(dev_process: DevChild) -> None:
 
 
 # ---------------------------------------------------------------------- invoke
-def test_invoke_without_a_running_cloud(tmp_path: Path) -> None:
+def test_invoke_refuses_a_stack_that_is_gone_unless_asked_for_a_temporary_backend(tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"action": "simple"}))
-    common = ["--template", str(ECHO_TEMPLATE), "--config-url", "http://127.0.0.1:9/config.json"]
+    gone = ["--template", str(ECHO_TEMPLATE), "--config-url", "http://127.0.0.1:9/config.json"]
+    refused = run("invoke", "EchoFunction", str(event), *gone)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "is gone" in refused.stderr and "--temporary" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+    common = ["--template", str(ECHO_TEMPLATE), "--temporary"]
     result = run("invoke", "EchoFunction", str(event), *common)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"hello": "world"}
-    assert "temporary in-process backend" in result.stderr
+    assert "temporary backend" in result.stderr
     failed = run("invoke", "EchoFunction", "-", *common, stdin=json.dumps({"action": "raise"}))
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["errorType"] == "ValueError"
     unknown = run("invoke", "NoSuchFunction", str(event), *common)
     assert unknown.returncode == 2 and "EchoFunction" in unknown.stderr
+
+
+def test_the_tools_follow_the_recorded_local_cloud(dev_process: DevChild) -> None:
+    """``make dev`` records where it runs; ``token`` and ``invoke`` find it whatever its ports."""
+    from localcloud.state import STATE_DIR_VARIABLE, recorded_config_url
+
+    state = dev_process.log.parent / "state"  # where start_dev has it record (LOCALCLOUD_STATE_DIR)
+    environment = {**os.environ, STATE_DIR_VARIABLE: str(state)}
+    recorded = json.loads((state / "stack.json").read_text())["configUrl"]
+    assert recorded == f"{dev_process.web_url}/config.json"
+    assert recorded_config_url(REPO) != recorded  # the project's own record is not the tests' business
+    token = run("token", env=environment)
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.count(".") == 2 and len(token.stdout.strip().splitlines()) == 1  # one JWT
+    invoked = run("invoke", "PetsFunction", str(REPO / "events" / "pets-get-not-found.json"), env=environment)
+    assert invoked.returncode == 0, invoked.stderr
+    assert json.loads(invoked.stdout)["statusCode"] == 404
+    assert dev_process.web_url in invoked.stderr
 
 
 def function_for_event(template: Template, raw: dict[str, Any], name: str, event: Any) -> str | None:

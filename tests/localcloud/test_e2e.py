@@ -18,7 +18,7 @@ import jwt
 import pytest
 import requests
 
-from tests.stack_client import TIMEOUT, cognito_client, sign_up_and_in, unique
+from tests.stack_client import TIMEOUT, cognito_client, new_pet, sign_up_and_in, unique
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,8 @@ ALLOWED_ORIGIN = os.environ.get("E2E_ALLOWED_ORIGIN", "http://127.0.0.1:3000")
 def tokens(stack_config: dict[str, Any]) -> dict[str, Any]:
     cognito = stack_config["cognito"]
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-    return sign_up_and_in(
-        cognito_client(stack_config), cognito["userPoolId"], cognito["userPoolClientId"], email
+    return sign_up_and_in(  # staff: these tests edit the catalogue
+        cognito_client(stack_config), cognito["userPoolId"], cognito["userPoolClientId"], email, ("staff",)
     )
 
 
@@ -129,7 +129,7 @@ def test_list_pages_through_everything(api: str, auth: dict[str, str]) -> None:
 
 
 def test_comments(api: str, auth: dict[str, str], tokens: dict[str, Any]) -> None:
-    page_id = unique("page")
+    page_id = new_pet(api, auth, "page")  # a comment's page is a pet
     subject = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})["sub"]
     posted = []
     for number in range(3):
@@ -154,7 +154,7 @@ def test_comments(api: str, auth: dict[str, str], tokens: dict[str, Any]) -> Non
 
 
 def test_comment_idempotency_key(api: str, auth: dict[str, str]) -> None:
-    page_id = unique("idem")
+    page_id = new_pet(api, auth, "idem")
     headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
     body = {"pageId": page_id, "message": "once"}
     first = requests.post(f"{api}/comments", json=body, headers=headers, timeout=TIMEOUT)

@@ -30,6 +30,7 @@ import yaml
 
 from localcloud.child import DevChild, stop_dev
 from localcloud.cognito_user import sign_in
+from tests.stack_client import new_pet
 
 from .conftest import E2E_CONFIG_URL, REPO, relocatable_project_template, start_dev
 
@@ -52,7 +53,9 @@ def edge(stack_config: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def auth(stack_config: dict[str, Any]) -> dict[str, str]:
-    tokens = sign_in(stack_config, f"edge-{uuid.uuid4().hex[:10]}@example.com", "Edge-passw0rd-1")
+    tokens = sign_in(  # staff: it writes pets through the edge
+        stack_config, f"edge-{uuid.uuid4().hex[:10]}@example.com", "Edge-passw0rd-1", groups=("staff",)
+    )
     return {"Authorization": f"Bearer {tokens['AccessToken']}"}
 
 
@@ -74,7 +77,7 @@ def mapping_table(config: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def page(stack_config: dict[str, Any], auth: dict[str, str]) -> str:
     """A comments page with two comments, posted straight to the API: a list of known length."""
-    page_id = f"edge-{uuid.uuid4().hex[:10]}"
+    page_id = new_pet(stack_config["apiUrl"], auth, "edge")  # a comment's page is a pet
     for message in ("first", "second"):
         posted = requests.post(
             f"{stack_config['apiUrl']}/comments",

@@ -6,8 +6,9 @@ AWS endpoint that died with it, 25 s for DynamoDB -- stayed that long. Now each 
 pipe whose write end only the main process holds (``localcloud.functions.liveness_fd``).
 
 The run's processes are found by a marker no other run has: the test's own temporary folder,
-which is in every worker's command line (its code root) and in the command line of the process
-the busy handler starts.
+which is every worker's working directory (its code root, as Lambda's /var/task) and in the command
+line of the process the busy handler starts; the zygote that forks the workers is the dev process's
+child running ``lambda_worker.py --zygote``.
 """
 
 from __future__ import annotations
@@ -81,17 +82,31 @@ HANDLER = textwrap.dedent(
 
 
 def processes_with(marker: str) -> dict[int, str]:
-    """pid -> command line, of every live process whose command line contains ``marker``."""
+    """pid -> command line, of every live process whose command line or working directory contains
+    ``marker``."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             command = (Path("/proc") / entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            folder = os.readlink(Path("/proc") / entry / "cwd")
         except OSError:  # gone meanwhile
             continue
-        if marker in command:  # a zombie's command line is empty: only live processes match
+        if command and (marker in command or marker in folder):  # a zombie's command line is empty
             found[int(entry)] = command
+    return found
+
+
+def children_of(parent: int) -> dict[int, str]:
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((Path("/proc") / entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found[int(entry)] = (
+                        (Path("/proc") / entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    )
     return found
 
 
@@ -133,12 +148,20 @@ def test_no_worker_outlives_a_sigkilled_local_cloud(tmp_path: Path) -> None:
         workers = [pid for pid, command in before.items() if "lambda_worker" in command]
         assert len(workers) >= 2, before  # the two functions' workers, one of them busy
         assert {response.json()["pid"] for response in warm.values()} <= set(workers)
+        (zygote,) = [pid for pid, command in children_of(dev.process.pid).items() if "--zygote" in command]
+
+        def left() -> dict[int, str]:
+            """This run's workers and processes, and its zygote while it lives."""
+            zygote_alive = (
+                Path(f"/proc/{zygote}/cmdline").exists() and Path(f"/proc/{zygote}/cmdline").read_bytes()
+            )
+            return {**processes_with(marker), **({zygote: "zygote"} if zygote_alive else {})}
 
         dev.process.send_signal(signal.SIGKILL)
         dev.process.wait(10)
         killed_at = time.monotonic()
-        assert wait_for(lambda: not processes_with(marker), GONE_WITHIN_SECONDS), (
-            f"still running {time.monotonic() - killed_at:.1f} s after SIGKILL: {processes_with(marker)}"
+        assert wait_for(lambda: not left(), GONE_WITHIN_SECONDS), (
+            f"still running {time.monotonic() - killed_at:.1f} s after SIGKILL: {left()}"
         )
     finally:
         stop_dev(dev.process)

@@ -57,7 +57,7 @@ def test_install_and_uninstall() -> None:
     def invoker(name: str, event: Any) -> tuple[bool, Any]:
         return True, {}
 
-    moto_internals.install_local_integrations(invoker, "http://127.0.0.1:9")
+    moto_internals.install_local_integrations(invoker, None, "http://127.0.0.1:9")
     assert LambdaFunction.invoke is not moto_internals._original_invoke
     assert Rule.send_to_targets is not moto_internals._original_send_to_targets
     moto_internals.install_local_integrations(None)

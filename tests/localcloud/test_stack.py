@@ -119,7 +119,7 @@ def test_routes_and_stages(echo_cloud: EchoCloud) -> None:
 
 def test_unsupported_features_are_reported_by_name(echo_cloud: EchoCloud) -> None:
     warnings = echo_cloud.cloud.stack.warnings  # type: ignore[union-attr]
-    assert "Topic: resource type AWS::SNS::Topic is not emulated locally" in warnings
+    assert "Stream: resource type AWS::Kinesis::Stream is not emulated locally" in warnings
     # SAM turns the Schedule event into a rule: what is reported is what CloudFormation deploys
     assert "EchoFunctionNightly: schedules are not triggered locally" in warnings
 

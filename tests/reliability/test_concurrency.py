@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from tests.stack_client import PET, TIMEOUT, new_user_tokens, unique
+from tests.stack_client import PET, TIMEOUT, new_pet, new_staff_tokens, unique
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -33,7 +33,7 @@ COUNTER_DEADLINE_SECONDS = 90
 
 @pytest.fixture(scope="module")
 def auth(stack_config: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {new_user_tokens(stack_config, 'race')['AccessToken']}"}
+    return {"Authorization": f"Bearer {new_staff_tokens(stack_config, 'race')['AccessToken']}"}
 
 
 def run_together(count: int, request: Callable[[int], T]) -> list[T]:
@@ -69,7 +69,7 @@ def test_concurrent_puts_with_the_same_if_match_have_exactly_one_winner(
 
 
 def test_concurrent_posts_with_one_idempotency_key_store_one_comment(api: str, auth: dict[str, str]) -> None:
-    page_id = unique("idem-race")
+    page_id = new_pet(api, auth, "idem-race")  # a comment's page is a pet
     headers = {**auth, "Idempotency-Key": unique("key")}
     body = {"pageId": page_id, "message": "posted once, however often it is retried"}
 

@@ -27,7 +27,8 @@ from tests.stack_client import (
     PET,
     TIMEOUT,
     cognito_client,
-    new_user_tokens,
+    new_pet,
+    new_staff_tokens,
     sign_up_and_in,
     unique,
 )
@@ -47,7 +48,7 @@ def kill(dev: DevChild) -> None:
 def write_everything(dev: DevChild) -> dict[str, Any]:
     """Writes of every kind the API acknowledges; returns what must be read back."""
     api = dev.config["apiUrl"]
-    tokens = new_user_tokens(dev.config, "durable")
+    tokens = new_staff_tokens(dev.config, "durable")
     auth = {"Authorization": f"Bearer {tokens['AccessToken']}"}
     pets: dict[str, dict[str, Any]] = {}
     for number in range(SEQUENTIAL_WRITES):
@@ -88,7 +89,7 @@ def write_everything(dev: DevChild) -> dict[str, Any]:
     assert deleted.status_code == 204
     del pets["seq-1"]
     comment_headers = {**auth, "Idempotency-Key": "durable-comment-1"}
-    comment_body = {"pageId": "durable-page", "message": "acknowledged, then killed"}
+    comment_body = {"pageId": new_pet(api, auth, "durable-page"), "message": "acknowledged, then killed"}
     comment = requests.post(f"{api}/comments", json=comment_body, headers=comment_headers, timeout=TIMEOUT)
     assert comment.status_code == 201, comment.text
     return {
@@ -108,7 +109,7 @@ def check_everything_is_back(dev: DevChild, written: dict[str, Any]) -> None:
         assert response.status_code == 200, (pet_id, response.text, dev.output()[-4000:])
         assert response.json() == stored
     assert requests.get(f"{api}/pets/seq-1", timeout=TIMEOUT).status_code == 404  # the delete too
-    listed = requests.get(f"{api}/comments/durable-page", timeout=TIMEOUT).json()["items"]
+    listed = requests.get(f"{api}/comments/{written['comment']['pageId']}", timeout=TIMEOUT).json()["items"]
     assert listed == [written["comment"]]
     body, headers = written["comment_request"]  # the idempotency record survived: same comment
     retried = requests.post(f"{api}/comments", json=body, headers=headers, timeout=TIMEOUT)
@@ -164,6 +165,7 @@ def test_a_torn_last_journal_record_is_ignored_and_the_rest_restored(tmp_path: P
             cognito["userPoolId"],
             cognito["userPoolClientId"],
             f"{unique('torn')}@example.com",
+            ("staff",),  # it writes a pet
         )
         auth = {"Authorization": f"Bearer {tokens['AccessToken']}"}
         kept = requests.put(f"{api}/pets/kept", json=PET, headers=auth, timeout=TIMEOUT)

@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.stack_client import TIMEOUT, new_user_tokens
+from tests.stack_client import TIMEOUT, new_staff_tokens
 from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
@@ -113,7 +113,7 @@ def fuzz(base_url: str, headers: dict[str, str]) -> Tally:
 
 @pytest.fixture(scope="module")
 def access_token(stack_config: dict[str, Any]) -> str:
-    return str(new_user_tokens(stack_config, "fuzz")["AccessToken"])
+    return str(new_staff_tokens(stack_config, "fuzz")["AccessToken"])  # staff: every write route
 
 
 def v1_url(config: dict[str, Any]) -> str:

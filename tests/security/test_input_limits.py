@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.stack_client import PET, TIMEOUT, new_user_tokens, unique
+from tests.stack_client import PET, TIMEOUT, new_pet, new_staff_tokens, unique
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ GATEWAY_LIMIT = 10 * 1024 * 1024  # HTTP API's payload limit (localcloud.gateway
 
 @pytest.fixture(scope="module")
 def auth(stack_config: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {new_user_tokens(stack_config, 'limits')['AccessToken']}"}
+    return {"Authorization": f"Bearer {new_staff_tokens(stack_config, 'limits')['AccessToken']}"}
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def test_if_match_is_exactly_a_version_or_star(
 
 
 def test_a_comment_keeps_line_breaks_but_not_other_control_characters(api: str, auth: dict[str, str]) -> None:
-    page = unique("control")
+    page = new_pet(api, auth, "control")  # a comment's page is a pet
     refused_post = requests.post(
         f"{api}/comments", json={"pageId": page, "message": "bell\u0007"}, headers=auth, timeout=TIMEOUT
     )

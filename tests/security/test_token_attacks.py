@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tests.localcloud.conftest import E2E_CONFIG_URL
-from tests.stack_client import PET, TIMEOUT, cognito_client, new_user_tokens, sign_up_and_in, unique
+from tests.stack_client import PET, TIMEOUT, cognito_client, new_staff_tokens, sign_up_and_in, unique
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +106,7 @@ def pool_jwks(config: dict[str, Any]) -> dict[str, Any]:
 def material(stack_config: dict[str, Any]) -> Iterator[Material]:
     cognito = cognito_client(stack_config)
     pool_id = stack_config["cognito"]["userPoolId"]
-    own = new_user_tokens(stack_config, "victim")
+    own = new_staff_tokens(stack_config, "victim")  # staff: the control PUTs a pet
     kid = jwt.get_unverified_header(own["AccessToken"])["kid"]
     jwk = next(key for key in pool_jwks(stack_config)["keys"] if key["kid"] == kid)
     public_pem = RSAAlgorithm.from_jwk(json.dumps(jwk)).public_bytes(  # type: ignore[union-attr]
@@ -124,9 +124,9 @@ def material(stack_config: dict[str, Any]) -> Iterator[Material]:
     )["UserPoolClient"]["ClientId"]
     try:
         other = sign_up_and_in(cognito, pool_id, other_client, f"{unique('other')}@example.com")
-        deleted = new_user_tokens(stack_config, "deleted")
+        deleted = new_staff_tokens(stack_config, "deleted")
         cognito.admin_delete_user(UserPoolId=pool_id, Username=deleted["email"])
-        disabled = new_user_tokens(stack_config, "disabled")
+        disabled = new_staff_tokens(stack_config, "disabled")
         cognito.admin_disable_user(UserPoolId=pool_id, Username=disabled["email"])
         yield Material(
             access=own["AccessToken"],
@@ -280,7 +280,11 @@ def test_every_write_route_needs_a_token(api: str, stack_config: dict[str, Any])
         ("PUT", "/foods/x"),
         ("DELETE", "/foods/x"),
         ("POST", "/comments"),
+        ("DELETE", "/comments/x/y"),
         ("POST", "/pets/x/photos"),
+        ("DELETE", "/pets/x/photos/y"),
+        ("GET", "/me"),
+        ("PUT", "/me"),
     ]:
         response = requests.request(method, api + path, json={}, timeout=TIMEOUT)
         assert response.status_code == 401, (method, path)
@@ -288,10 +292,13 @@ def test_every_write_route_needs_a_token(api: str, stack_config: dict[str, Any])
 
 
 # ---------------------------------------------------------------------- documented behaviour
-def test_documented_an_id_token_of_the_app_client_is_accepted(api: str, material: Material) -> None:
-    """No route names scopes, and API Gateway accepts a token whose ``aud`` is the client."""
-    _url, response = put_pet(api, material.id_token)
-    assert response.status_code == 201, response.text
+def test_an_id_token_of_the_app_client_is_refused_for_its_missing_scope(api: str, material: Material) -> None:
+    """Every guarded route names the access-token scope: an ID token (valid signature, ``aud`` the
+    app client) has no scope, and API Gateway answers 403 before any code runs."""
+    url, response = put_pet(api, f"Bearer {material.id_token}")
+    assert response.status_code == 403, response.text
+    assert response.json() == {"message": "Forbidden"}
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
 
 
 def test_documented_a_disabled_or_deleted_users_unexpired_token_is_still_accepted(

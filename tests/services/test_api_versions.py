@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from tests.services.conftest import Invoke
-from tests.support import body_of, load_event
+from tests.support import add_pet, body_of, load_event
 
 
 def on_stage(event: dict[str, Any], version: str | None) -> dict[str, Any]:
@@ -50,6 +50,7 @@ def test_v1_refuses_too_many_results(invoke: Invoke) -> None:
 
 
 def test_v1_comments_are_a_bare_array_and_single_items_are_identical(invoke: Invoke) -> None:
+    add_pet(json.loads(load_event("comments-post")["body"])["pageId"])  # a comment's page is a pet
     invoke("CommentsFunction", load_event("comments-post"))
     comments = body_of(invoke("CommentsFunction", on_stage(load_event("comments-list"), "v1")))
     assert isinstance(comments, list) and len(comments) == 1

@@ -15,27 +15,11 @@ import pytest
 from pydantic import ValidationError
 
 from tests.services.conftest import Invoke
-from tests.support import body_of, load_event, physical_name
+from tests.support import add_pet, body_of, load_event, physical_name
 
 SUB = load_event("comments-post")["requestContext"]["authorizer"]["jwt"]["claims"]["sub"]
 DEFAULT_AUTHOR_NAME = "Customer"  # comments.logic.DEFAULT_AUTHOR_NAME
 STAFF = {"sub": "staff-1", "cognito:groups": "[staff]", "token_use": "access"}  # as API Gateway passes it
-
-
-def add_pet(pet_id: str) -> None:
-    """A pet in the pets table (owned by the pets service), as its PUT would have stored it."""
-    boto3.client("dynamodb").put_item(
-        TableName=physical_name("PetsTable"),
-        Item={
-            "id": {"S": pet_id},
-            "version": {"N": "1"},
-            "name": {"S": "Rex"},
-            "species": {"S": "dog"},
-            "priceCents": {"N": "45000"},
-            "createdAt": {"S": "2026-11-22T04:00:00.000Z"},
-            "updatedAt": {"S": "2026-11-22T04:00:00.000Z"},
-        },
-    )
 
 
 @pytest.fixture

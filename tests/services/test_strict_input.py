@@ -13,7 +13,7 @@ import pytest
 from tests.services.conftest import Invoke
 from tests.services.test_catalogue_handlers import FOODS, PETS, Catalogue, http_event, put, stored
 from tests.services.test_comments_handler import all_comments, post
-from tests.support import body_of, load_event
+from tests.support import add_pet, body_of, load_event
 
 MAX_NUMBER_DIGITS = 20  # store_common.http.MAX_NUMBER_DIGITS
 
@@ -146,6 +146,7 @@ def test_ordinary_names_in_any_script_still_pass(invoke: Invoke) -> None:
 
 
 def test_comments_refuse_bidi_controls_but_keep_line_breaks(invoke: Invoke) -> None:
+    add_pet("rex")  # a comment's page is a pet
     for character in ("\u202e", "\u2067", "\ufffd"):
         refused(post(invoke, {"pageId": "rex", "message": f"nice {character}dog"}), "body.message")
     refused(post(invoke, {"pageId": "rex", "message": "\u200b\n\u200b"}), "body.message")

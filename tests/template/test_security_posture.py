@@ -149,7 +149,9 @@ def test_every_eventbridge_rule_retries_and_keeps_what_it_cannot_deliver() -> No
     ]
     assert sam_rules
     for name, event_name, props in sam_rules:
-        assert "DeadLetterConfig" in props and "RetryPolicy" in props, f"{name}.{event_name}"
+        assert "RetryPolicy" in props, f"{name}.{event_name}"
+        # the one alarmed queue, not a queue of its own that nobody watches
+        assert props["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}}, name
     queues = of_type("AWS::SQS::Queue")
     for name, rule in of_type("AWS::Events::Rule").items():
         for target in rule["Properties"]["Targets"]:
@@ -176,16 +178,28 @@ def test_every_state_machines_failures_go_to_the_failures_queue() -> None:
         assert [t["Arn"] for t in covering[0]["Targets"]] == [{"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}]
 
 
+def asynchronously_invoked() -> set[str]:
+    """Functions invoked asynchronously: by CloudFormation (custom resources) or EventBridge."""
+    functions = of_type("AWS::Serverless::Function")
+    custom = {
+        name
+        for resource in RESOURCES.values()
+        if resource["Type"].startswith("Custom::")
+        for name in functions
+        if refers_to(resource["Properties"]["ServiceToken"], name)
+    }
+    evented = {
+        name
+        for name, function in functions.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "EventBridgeRule"
+    }
+    return custom | evented
+
+
 def test_functions_invoked_asynchronously_have_a_dead_letter_queue() -> None:
-    """CloudFormation invokes a custom resource's function asynchronously."""
-    custom = [r for r in RESOURCES.values() if r["Type"].startswith("Custom::")]
-    assert custom
-    for resource in custom:
-        (function,) = [
-            name
-            for name in of_type("AWS::Serverless::Function")
-            if refers_to(resource["Properties"]["ServiceToken"], name)
-        ]
+    assert asynchronously_invoked() >= {"VersionMappingSeedFunction", "CommentsCleanupFunction"}
+    for function in asynchronously_invoked():
         dead_letters = RESOURCES[function]["Properties"].get("DeadLetterQueue", {})
         assert dead_letters.get("Type") == "SQS" and refers_to(dead_letters, "AsyncFailuresQueue"), function
 
@@ -197,9 +211,19 @@ def test_the_failures_queue_is_encrypted_kept_long_and_written_only_by_its_rule_
     (policy,) = of_type("AWS::SQS::QueuePolicy").values()
     allow, deny = policy["Properties"]["PolicyDocument"]["Statement"]
     assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
-    assert allow["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ImagePipelineFailedRule", "Arn"]}}
+    sam_rules = {  # the rules SAM makes of EventBridgeRule events are named <resource><event>
+        f"{name}{event_name}"
+        for name, resource in RESOURCES.items()
+        for event_name, event in resource.get("Properties", {}).get("Events", {}).items()
+        if event["Type"] == "EventBridgeRule"
     }
+    sources = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(source["Fn::GetAtt"][0] for source in sources) == sorted(
+        {"ImagePipelineFailedRule", *sam_rules}
+    )
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     alarm = of_type("AWS::CloudWatch::Alarm")["AsyncFailuresAlarm"]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == [{"Ref": "AsyncFailuresTopic"}]  # somebody hears of it
+    subscription = RESOURCES["AsyncFailuresEmail"]
+    assert subscription["Condition"] == "HasAlarmEmail" and subscription["Properties"]["Protocol"] == "email"

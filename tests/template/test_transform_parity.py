@@ -103,8 +103,8 @@ def test_public_routes_are_public_and_the_others_need_the_jwt_with_their_scopes(
             "SAM's NONE names no authorizer: API Gateway leaves the route public"
         )
         assert route[0] == "GET", "only reads are public"
-    else:
-        assert security == [{"CognitoJwt": auth.get("AuthorizationScopes", [])}]
+    else:  # an access token: ID tokens have no scope, so API Gateway refuses them (403)
+        assert security == [{"CognitoJwt": auth.get("AuthorizationScopes", [WRITE_SCOPE])}]
 
 
 def test_the_jwt_authorizer_is_the_user_pool_and_its_app_client() -> None:

@@ -12,9 +12,9 @@ from store_common.dynamo import (
     query_newest_first,
     to_item,
 )
-from store_common.errors import NotFound
+from store_common.errors import Conflict, NotFound
 
-from comments.logic import Busy, DeleteOutcome
+from comments.logic import DeleteOutcome
 
 BATCH_SIZE = 25
 """BatchWriteItem's limit of requests per call."""
@@ -58,7 +58,7 @@ class DynamoCommentTable:
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise NotFound(f"no pet {item['pageId']!r}") from None
             if "TransactionConflict" in reasons:
-                raise Busy(f"pet {item['pageId']!r} was being written") from None
+                raise Conflict(f"pet {item['pageId']!r} was being written") from None
             raise
 
     def newest_first(

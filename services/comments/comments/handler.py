@@ -35,7 +35,7 @@ from store_common.models import Page
 from store_common.params import IdParam, Limit, NextToken
 
 from comments.dal import DynamoAuthorNames, DynamoCommentTable
-from comments.logic import Busy, Comments, Forbidden
+from comments.logic import Comments
 from comments.models import COMMENT_ID_PATTERN, Comment, CommentIn
 from comments.settings import ApiSettings
 
@@ -79,16 +79,6 @@ def _key_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
     return json_error(
         HTTPStatus.CONFLICT, "A request with this Idempotency-Key is in progress; retry shortly"
     )
-
-
-@app.exception_handler(Forbidden)
-def _forbidden(error: Forbidden) -> Response:
-    return json_error(HTTPStatus.FORBIDDEN, error.message)
-
-
-@app.exception_handler(Busy)
-def _busy(error: Busy) -> Response:
-    return json_error(HTTPStatus.CONFLICT, error.message)
 
 
 @idempotent_function(data_keyword_argument="request", persistence_store=idempotency_store, config=idempotency)

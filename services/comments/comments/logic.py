@@ -11,7 +11,7 @@ import uuid
 from typing import Any, Literal, Protocol
 
 from store_common.catalogue import utc_now
-from store_common.errors import DomainError, NotFound
+from store_common.errors import Conflict, Forbidden, NotFound
 from store_common.models import Page
 from store_common.pagination import decode_token, encode_token
 
@@ -28,18 +28,10 @@ _AFTER_ANY_COMMENT_ID = "#\uffff"
 DeleteOutcome = Literal["deleted", "absent", "refused"]
 
 
-class Forbidden(DomainError):
-    """The caller is signed in but may not do this (403)."""
-
-
-class Busy(DomainError):
-    """The pet was being written at the same moment; a retry will succeed (409)."""
-
-
 class CommentTable(Protocol):
     def insert(self, item: dict[str, Any]) -> None:
         """Write a new comment if its page's pet exists, atomically: NotFound when it does not,
-        Busy when the pet was being written at the same moment."""
+        Conflict when the pet was being written at the same moment."""
         ...
 
     def newest_first(
@@ -87,8 +79,8 @@ class Comments:
             self.table.insert({**comment.model_dump(), "sortKey": f"{created_at}#{comment_id}"})
         except NotFound:
             raise NotFound(f"pet {data.pageId!r} not found") from None
-        except Busy:
-            raise Busy(f"pet {data.pageId!r} was being changed at the same moment: retry") from None
+        except Conflict:
+            raise Conflict(f"pet {data.pageId!r} was being changed at the same moment: retry") from None
         return comment
 
     def list(self, page_id: str, limit: int, next_token: str | None) -> Page[Comment]:
