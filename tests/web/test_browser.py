@@ -214,6 +214,7 @@ def test_a_customer_browses_signs_up_names_themselves_and_comments(
     expect(photo).to_be_visible()
     expect(page.get_by_role("link", name="Sign in to comment")).to_be_visible()
     expect(page.locator("#comment-form")).to_be_hidden()
+    expect(page.locator("#comment-list > li").first).to_be_visible()  # the comments are listed
     assert staff_controls(page) == []
     check_screen(page, "pet-page", width)
 
@@ -265,9 +266,11 @@ def test_a_customer_browses_signs_up_names_themselves_and_comments(
     expect(comment_form.get_by_label("Your comment")).to_have_attribute("aria-invalid", "true")
     message = f"Such a good dog! {uuid.uuid4().hex[:6]}"
     comment_form.get_by_label("Your comment").fill(message)
-    comment_form.get_by_role("button", name="Post comment").click()
+    post = comment_form.get_by_role("button", name="Post comment")
+    assert post.evaluate("button => { button.click(); button.click(); return button.disabled; }")  # busy
     expect(form_ok(comment_form)).to_have_text("Your comment is posted.")
     comment = page.locator(".comment", has_text=message)
+    expect(comment).to_have_count(1)  # the second press did nothing
     expect(comment).to_contain_text("Casey Web")
     assert staff_controls(page) == []
     check_screen(page, "pet-page-signed-in", width)
@@ -427,6 +430,8 @@ def test_staff_keep_the_catalogue_with_feedback_beside_each_form(
     pets.get_by_role("link", name=f"Photos and comments of {name}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     photo_form = page.locator("#photo-form")
+    photo_form.get_by_role("button", name="Upload photo").click()  # no file: the browser says so
+    expect_marked(photo_form.get_by_label("Photo file"), "Choose a JPEG, PNG or WebP image.")
     file = tmp_path / "biscuit.png"
     file.write_bytes(png())
     photo_form.get_by_label("Photo file").set_input_files(str(file))
@@ -452,7 +457,7 @@ def test_staff_keep_the_catalogue_with_feedback_beside_each_form(
     # ---- delete the pet: the dialog, then its page closes
     page.get_by_role("button", name=f"Delete {name}").click()
     confirm_dialog(page, f"Delete {name}?")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Pets for sale")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Shop")
     expect(page.locator("#page-status")).to_have_text(f"Deleted {name}.")
     assert requests.get(f"{api_url(config)}/pets/{pet_id}", timeout=TIMEOUT).status_code == 404
 
