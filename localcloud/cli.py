@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
         "--max-workers", type=int, default=4, help="warm workers per function at most (default 4)"
     )
     dev.add_argument("--no-watch", action="store_true", help="do not restart workers when code changes")
+    dev.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also what is not emulated, functions' metrics lines and custom resources' own logs",
+    )
 
     invoke = commands.add_parser("invoke", help="run one function of the template on an event (no Docker)")
     invoke.add_argument("function", help="logical id of the function, e.g. PetsFunction")
@@ -164,7 +169,7 @@ def _dev(args: argparse.Namespace) -> int:
     from localcloud.seed import seed
     from localcloud.servers import PortInUseError
     from localcloud.stack import DeployError
-    from localcloud.state import forget_stack, record_stack
+    from localcloud.state import SAM_ENV_VARS_FILE, forget_stack, record_stack, state_dir
 
     started = time.monotonic()
     console = _Console(sys.stdout)
@@ -185,6 +190,7 @@ def _dev(args: argparse.Namespace) -> int:
         max_workers=args.max_workers,
         watch=not args.no_watch,
         console=console,
+        verbose=args.verbose,
     )
     try:
         try:
@@ -196,8 +202,14 @@ def _dev(args: argparse.Namespace) -> int:
             print(f"localcloud: cannot deploy {args.template}: {error}", file=sys.stderr)
             return 2
         assert cloud.stack is not None
-        for warning in cloud.stack.warnings:
-            console(f"localcloud: not emulated: {warning}")
+        if args.verbose:
+            for warning in cloud.stack.warnings:
+                console(f"localcloud: not emulated: {warning}")
+        elif cloud.stack.warnings:
+            console(
+                f"localcloud: {len(cloud.stack.warnings)} template features are not emulated locally "
+                "(ARGS=--verbose lists them; the README's local cloud page says why)"
+            )
         for failure in cloud.stack.failures:
             console(f"localcloud: WARNING: {failure}")
         if args.seed and config["apiUrl"] and not stop.is_set():
@@ -210,6 +222,8 @@ def _dev(args: argparse.Namespace) -> int:
                 console(f"localcloud: seeding failed: {error}")
         _banner(console, config, cloud.web_url, time.monotonic() - started, args, cloud.edge_servers)
         record_stack(template.base_dir, f"{cloud.web_url}/config.json")
+        env_vars = state_dir(template.base_dir) / SAM_ENV_VARS_FILE
+        env_vars.write_text(json.dumps(cloud.sam_env_vars(), indent=2, sort_keys=True) + "\n")
         if args.ready_file:  # last: whoever waits for it can rely on everything above
             temporary = args.ready_file.with_name(args.ready_file.name + ".tmp")
             temporary.write_text(json.dumps(config, indent=2))
@@ -232,6 +246,8 @@ def _banner(
     args: argparse.Namespace,
     edge_servers: dict[str, Any],
 ) -> None:
+    from localcloud.state import SAM_ENV_VARS_FILE, state_dir
+
     rows = [("web client", f"{web_url}/"), ("config.json", f"{web_url}/config.json")]
     rows += [(f"API {name}", url) for name, url in config["apis"].items()]
     rows += [(f"edge {name}", server.url) for name, server in edge_servers.items()]
@@ -246,6 +262,13 @@ def _banner(
         rows.append(("sign in as staff", f"{DEMO_STAFF.email} / {DEMO_STAFF.password}"))
         rows.append(("or as a customer", f"{DEMO_CUSTOMER.email} / {DEMO_CUSTOMER.password}"))
     rows.append(("a staff token", 'TOKEN=$(make token); curl -H "Authorization: Bearer $TOKEN" ...'))
+    env_vars = os.path.relpath(state_dir(Path(args.template).resolve().parent) / SAM_ENV_VARS_FILE)
+    rows.append(
+        (
+            "with Docker",
+            f"sam local invoke PetsFunction -e events/pets-get.json --env-vars {env_vars} --docker-network host",
+        )
+    )
     width = max(len(label) for label, _ in rows) + 2
     console(
         f"localcloud: up in {seconds:.1f} s ({args.template}, stack {args.stack_name}, no AWS account, no Docker)"

@@ -57,6 +57,8 @@ class LocalCloud:
     max_workers: int = DEFAULT_MAX_WORKERS
     watch: bool = True
     console: Callable[[str], None] = print
+    #: functions' metrics lines, Powertools' empty-metrics warnings and custom resources' own logs too
+    verbose: bool = False
 
     backend: AwsBackend | None = None
     stack: LocalStack | None = None
@@ -89,7 +91,9 @@ class LocalCloud:
         try:
             self.backend.start()
             runner = CustomResourceRunner(
-                one_off_invoker(self.backend.url, self._region, self.console), self.console
+                # the functions' own lines only with --verbose: the runner reports each outcome
+                one_off_invoker(self.backend.url, self._region, self.console if self.verbose else _silent),
+                self.console,
             )
             edge_hosts = {}
             for name in edge_names:
@@ -113,6 +117,7 @@ class LocalCloud:
                 max_workers=self.max_workers,
                 watch=self.watch,
                 preload_file=state_dir(self.template.base_dir) / PRELOAD_FILE_NAME,
+                verbose=self.verbose,
             )
             self._route_lambda_service_to_workers()
             authorizer = JwtAuthorizer(local_jwks_url(self.backend.url))
@@ -158,15 +163,27 @@ class LocalCloud:
             raise
 
     def _allow_web_origin(self, stack: LocalStack) -> None:
-        """Each API with CORS also allows the local web client's origin, as the deployed stack's
-        allows its web distribution's (which the local web server stands in for): moving the web
-        port needs no CORS override."""
-        assert self._web_origin is not None
+        """Each API and bucket with CORS also allows the local web client's origin, as the deployed
+        stack's allow its web distribution's (which the local web server stands in for): moving
+        the web port needs no CORS override."""
+        assert self._web_origin is not None and self.backend is not None
         origins = web_origins(self._web_origin)
         for api in stack.apis.values():
             if api.cors is not None:
                 extra = tuple(origin for origin in origins if origin not in api.cors.allow_origins)
                 api.cors = dataclasses.replace(api.cors, allow_origins=(*api.cors.allow_origins, *extra))
+        s3 = self.backend.client("s3")
+        for bucket in self.template.of_type("AWS::S3::Bucket"):
+            if "CorsConfiguration" not in bucket.properties or bucket.logical_id not in stack.physical:
+                continue
+            name = stack.physical[bucket.logical_id].ref
+            rules = s3.get_bucket_cors(Bucket=name)["CORSRules"]
+            for rule in rules:
+                rule["AllowedOrigins"] = [
+                    *rule["AllowedOrigins"],
+                    *(o for o in origins if o not in rule["AllowedOrigins"]),
+                ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
 
     @property
     def _region(self) -> str:
@@ -255,6 +272,23 @@ class LocalCloud:
             document["localConfirmUrl"] = self._web_origin + LOCAL_CONFIRM_PATH
         return document
 
+    def sam_env_vars(self) -> dict[str, dict[str, str]]:
+        """``sam local invoke --env-vars`` for this stack: each function's template variables with
+        their local values, and ``AWS_ENDPOINT_URL`` set to this backend (the template declares it
+        empty, so SAM CLI passes it on). The container reaches 127.0.0.1 with ``--docker-network host``."""
+        assert self.stack is not None and self.backend is not None
+        document = {}
+        for resource in self.template.of_type("AWS::Lambda::Function"):
+            spec = self.stack.functions.get(resource.logical_id)
+            declared = (resource.properties.get("Environment") or {}).get("Variables") or {}
+            if spec is None or not declared:  # Lambda@Edge functions have no environment at all
+                continue
+            variables = {name: spec.environment[name] for name in declared if name in spec.environment}
+            if "AWS_ENDPOINT_URL" in declared:
+                variables["AWS_ENDPOINT_URL"] = self.backend.url
+            document[resource.logical_id] = variables
+        return document
+
     @property
     def web_url(self) -> str:
         assert self.web_server is not None
@@ -277,6 +311,10 @@ class LocalCloud:
         moto_internals.install_local_integrations(None)
         if self.backend is not None:
             self.backend.stop()
+
+
+def _silent(line: str) -> None:
+    return None
 
 
 def web_origins(origin: str) -> tuple[str, ...]:

@@ -29,10 +29,12 @@ Only the standard library is used here: the handler's own imports decide what el
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import importlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -41,6 +43,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from typing import Any
 
 _HEADER = struct.Struct(">I")
@@ -327,6 +330,21 @@ def _preload(modules: list[str]) -> int:
     return loaded
 
 
+def _warning_options(value: str) -> None:
+    """``PYTHONWARNINGS`` (``action:message:category:module:lineno``, comma-separated), applied as
+    the interpreter would have at startup."""
+    for option in filter(None, value.split(",")):
+        action, message, category, module, lineno = (option.split(":") + [""] * 5)[:5]
+        kind = getattr(builtins, category, Warning) if category else Warning
+        warnings.filterwarnings(
+            action or "default",  # type: ignore[arg-type]
+            message=re.escape(message),
+            category=kind if isinstance(kind, type) and issubclass(kind, Warning) else Warning,
+            module=re.escape(module) + "$" if module else "",
+            lineno=int(lineno) if lineno.isdigit() else 0,
+        )
+
+
 def _forked(request: dict[str, Any], descriptors: list[int]) -> int:
     """In the new worker: its own session, output, environment and folder, then :func:`run`."""
     try:
@@ -343,6 +361,7 @@ def _forked(request: dict[str, Any], descriptors: list[int]) -> int:
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         os.environ.clear()
         os.environ.update(request["env"])
+        _warning_options(os.environ.get("PYTHONWARNINGS", ""))  # read at startup: the zygote's was not this
         os.chdir(request["cwd"])
         fds = {"request_fd": request_fd, "response_fd": response_fd, "liveness_fd": liveness}
         return run({**request["config"], **fds})

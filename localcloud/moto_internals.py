@@ -30,6 +30,8 @@ The rest of the local cloud talks to moto only through AWS APIs over HTTP. These
    own address and an ``Origin`` that is not the local web client's, and ``_WebClientCors``
    answers the web client's CORS as AWS does -- S3 by the bucket's CORS rules (which moto does not
    apply to a POST form upload), the JSON services (Cognito) for the page's origin.
+7. Cognito's ``RevokeToken`` (sign-out), which moto lacks: ``_revoke_token`` retires the refresh
+   token in moto's user pool, which then refuses it as Cognito does.
 
 Importing this module fails loudly when the installed moto is not the version it was written for;
 ``tests/localcloud/test_moto_internals.py`` (and ``test_moto_dynamodb_speed.py`` for item 5)
@@ -80,6 +82,9 @@ if moto.__version__ != MOTO_VERSION:
 
 from moto import backends as moto_backends  # noqa: E402 - after the version check
 from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.cognitoidp.exceptions import NotAuthorizedError  # noqa: E402
+from moto.cognitoidp.models import cognitoidp_backends  # noqa: E402
+from moto.cognitoidp.responses import CognitoIdpResponse  # noqa: E402
 from moto.core import responses as moto_responses  # noqa: E402
 from moto.core import serialize as moto_serialize  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
@@ -116,6 +121,7 @@ def wsgi_app() -> Any:
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
     install_fast_dynamodb()
+    CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]
     moto_werkzeug_app.DISABLE_GLOBAL_CORS = True  # no flask-cors "*": see item 6 above
     return _DynamoDBDispatch(_WebClientCors(DomainDispatcherApplication(create_backend_app)))
 
@@ -359,6 +365,24 @@ def _preflight(origin: str, bucket: str | None, method: str, headers: list[str])
     if headers:
         allowed.append(("Access-Control-Allow-Headers", ", ".join(headers)))
     return FlaskResponse(b"", status=200, headers=[*allowed, ("Vary", "Origin")])
+
+
+# ---------------------------------------------------------------------- Cognito RevokeToken
+def _revoke_token(self: CognitoIdpResponse) -> Any:
+    """Cognito's RevokeToken, which moto lacks (the web client's sign-out calls it): the refresh
+    token, issued to this app client, no longer refreshes (moto then answers REFRESH_TOKEN_AUTH with
+    "Refresh Token has been revoked", as Cognito does). Revoking it again is accepted, as on Cognito.
+    Access tokens already issued stay valid at the API until they expire: API Gateway checks them
+    offline, as it does on AWS."""
+    token, client_id = self._get_param("Token"), self._get_param("ClientId")
+    for pool in cognitoidp_backends[self.current_account][self.region].user_pools.values():
+        if token in pool.refresh_tokens:
+            issued = pool.refresh_tokens[token]
+            if issued is not None and issued[0] != client_id:
+                raise NotAuthorizedError("The token was not issued to this client")
+            pool.refresh_tokens[token] = None
+            return "{}"
+    raise NotAuthorizedError("Invalid refresh token")
 
 
 # ---------------------------------------------------------------------- DynamoDB speed

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "SAM_ENV_VARS_FILE",
     "STACK_FILE",
     "NoLocalCloud",
     "config_url",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 STACK_FILE = "stack.json"
+#: ``sam local invoke --env-vars`` for the running local cloud (``LocalCloud.sam_env_vars``)
+SAM_ENV_VARS_FILE = "sam-env-vars.json"
 STATE_DIR_VARIABLE = "LOCALCLOUD_STATE_DIR"
 
 

@@ -8,11 +8,11 @@ deleting an existing item needs its version (``If-Match``), so a client that rea
 never silently overwrite a version 4 it did not see. The table checks this atomically.
 """
 
-from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from store_common.clock import utc_now
 from store_common.errors import InvalidInput, ItemExists, NotFound, PreconditionFailed, PreconditionRequired
 from store_common.models import Page
 from store_common.pagination import decode_token, encode_token
@@ -52,10 +52,6 @@ class EventPublisher(Protocol):
     """Where a service tells the others what happened (``store_common.events``: EventBridge)."""
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Catalogue(Generic[ItemT]):

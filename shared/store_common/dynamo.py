@@ -12,7 +12,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from store_common.errors import ItemExists, NotFound, PreconditionFailed
+from store_common.errors import Conflict, ItemExists, NotFound, PreconditionFailed
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -71,6 +71,51 @@ def query_newest_first(
     items = [from_item(i) for i in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
     return items, (from_item(last) if last else None)
+
+
+def insert_about_pet(
+    client: Any,
+    table_name: str,
+    item: Mapping[str, Any],
+    key_attribute: str,
+    pets_table_name: str,
+    pet_id: str,
+) -> None:
+    """Writes a new ``item`` (none with its ``key_attribute`` yet) in one transaction with a check
+    that the pet ``pet_id`` exists in the pets service's table: nothing is ever recorded about a pet
+    that does not exist or is being deleted, and no separate read is made.
+
+    NotFound when the pet does not exist; Conflict when the pet was being written at that very
+    moment (DynamoDB cancels the transaction: a retry will do).
+    """
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": pets_table_name,
+                        "Key": to_item({"id": pet_id}),
+                        "ConditionExpression": "attribute_exists(id)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": to_item(item),
+                        "ConditionExpression": f"attribute_not_exists({key_attribute})",
+                    }
+                },
+            ]
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            raise NotFound(f"pet {pet_id!r} not found") from None
+        if "TransactionConflict" in reasons:
+            raise Conflict(f"pet {pet_id!r} was being changed at the same moment: retry") from None
+        raise
 
 
 class VersionedItemTable:

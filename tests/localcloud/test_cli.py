@@ -383,3 +383,51 @@ def test_invoke_each_sample_event(invoked: dict[str, Any], event_file: str) -> N
     elif isinstance(event, dict) and "cf" in (event.get("Records") or [{}])[0]:
         # the edge reads the local mapping table the event names: forwarded, or refused with a 403
         assert "uri" in payload or payload["status"] == "403", payload
+
+
+def test_the_console_is_quiet_unless_verbose(dev_process: DevChild) -> None:
+    """One line per request and per function log line; metrics JSON, Powertools' empty-metrics
+    warnings and the list of what is not emulated only with --verbose (a one-line summary stays)."""
+    from localcloud.cognito_user import sign_in_demo
+
+    config = dev_process.config
+    token = sign_in_demo(config)["AccessToken"]
+    pet = {"name": "Quiet", "species": "cat", "priceCents": 1}
+    headers = {"Authorization": f"Bearer {token}", "If-None-Match": "*"}
+    created = requests.put(f"{config['apiUrl']}/pets/{uuid_hex()}", json=pet, headers=headers, timeout=30)
+    assert created.status_code == 201, created.text
+    assert requests.get(f"{config['apiUrl']}/pets", timeout=30).status_code == 200  # no metric of its own
+    output = dev_process.output()
+    assert "template features are not emulated locally (ARGS=--verbose lists them" in output
+    assert "localcloud: not emulated:" not in output
+    noisy = [line for line in output.splitlines() if '{"_aws"' in line or "No application metrics" in line]
+    assert noisy == []
+    assert "-> 201" in output  # the gateway's line for the PUT
+
+
+def uuid_hex() -> str:
+    import uuid
+
+    return f"quiet-{uuid.uuid4().hex[:10]}"
+
+
+def test_make_dev_writes_the_env_vars_sam_local_invoke_needs(dev_process: DevChild) -> None:
+    """Where Docker runs, ``sam local invoke --env-vars`` then reaches this local cloud: every
+    function's template variables with their local values, and AWS_ENDPOINT_URL, which the template
+    declares (empty) so that SAM CLI passes it on. Checked against the template; Docker is not needed."""
+    from localcloud.template import load_template
+
+    env_vars = json.loads((dev_process.log.parent / "state" / "sam-env-vars.json").read_text())
+    template = load_template(REPO / "template.yaml", {"DeployEdge": "true"})
+    functions = {r.logical_id: r for r in template.of_type("AWS::Lambda::Function")}
+    with_environment = {name for name, r in functions.items() if r.properties.get("Environment")}
+    assert set(env_vars) == with_environment and "PetsFunction" in env_vars
+    for name, variables in env_vars.items():
+        declared = set(functions[name].properties["Environment"]["Variables"])
+        assert set(variables) == declared, name  # SAM CLI would ignore anything else
+        assert variables["AWS_ENDPOINT_URL"] == dev_process.config["awsEndpointUrl"], name
+    assert env_vars["PetsFunction"]["TABLE_NAME"] == "petstore-local-PetsTable"
+    assert (
+        "sam local invoke PetsFunction" in dev_process.output()
+        and "--docker-network host" in dev_process.output()
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import moto
 import pytest
+from botocore.exceptions import ClientError
 from moto.awslambda.models import LambdaFunction
 from moto.events.models import Rule
 
@@ -114,3 +115,19 @@ def test_an_unreadable_state_file_is_set_aside(tmp_path: Path, monkeypatch: pyte
     finally:
         backend.stop()
     assert state.exists()  # saved afresh on stop
+
+
+def test_revoke_token_retires_the_refresh_token(echo_cloud: EchoCloud) -> None:
+    """Cognito's RevokeToken (the web client's sign-out), which moto lacks; after it, refreshing is
+    refused as Cognito refuses it."""
+    tokens = sign_in(echo_cloud.config, "revoke@example.com", "Revoke-passw0rd!")
+    cognito = echo_cloud.client("cognito-idp")
+    client_id = echo_cloud.config["cognito"]["userPoolClientId"]
+    refresh = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+    assert cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh)
+    with pytest.raises(ClientError, match="not issued to this client"):
+        cognito.revoke_token(Token=tokens["RefreshToken"], ClientId="someone-else")
+    cognito.revoke_token(Token=tokens["RefreshToken"], ClientId=client_id)
+    cognito.revoke_token(Token=tokens["RefreshToken"], ClientId=client_id)  # again: accepted
+    with pytest.raises(ClientError, match="Refresh Token has been revoked"):
+        cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh)

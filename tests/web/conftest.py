@@ -1,11 +1,9 @@
 """Fixtures of the web client's tests: the local cloud serving ``web/``, and Debian's Chromium.
 
 The page and the API are on different origins (two ports), so the API's CORS must allow the
-page's exact origin, as it must on AWS. The local cloud is therefore started on a web port chosen
-here (a free one, found by binding port 0) with ``--parameter-overrides
-CorsAllowedOrigins=http://127.0.0.1:<port>``: the template's own CORS setting, not a relaxed one,
-and no dependence on the fixed ports 3000/3001 being free. Should another process take the port in
-the moment between, the start fails fast ("already in use") and is retried on another port.
+page's exact origin, as it must on AWS. The local cloud allows its own web client's origin, on
+whatever port it runs (as the deployed API and buckets allow the web distribution's), so the stack
+starts on free ports with nothing relaxed.
 
 Chromium is Debian's (``make browser`` installs it); Playwright drives it, no browser download.
 Pages are opened at the two widths the client is made for (:data:`VIEWPORTS`: desktop 1280x800,
@@ -17,7 +15,6 @@ full-page screenshot in ``test-artifacts/`` too.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO / "test-artifacts"
-START_ATTEMPTS = 3
 _REPORT = pytest.StashKey[pytest.TestReport]()
 #: the widths the client is made for: a desktop and a phone (an iPhone 12-15's CSS pixels)
 VIEWPORTS: dict[str, ViewportSize] = {
@@ -52,35 +48,12 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 WAIT_MS = 10_000
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def web_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
     """``python -m localcloud dev --seed`` whose API allows the page's origin (see the module doc)."""
     if E2E_CONFIG_URL:
         pytest.skip("the browser tests run against the local cloud only (E2E_CONFIG_URL is set)")
-    dev = None
-    for attempt in range(1, START_ATTEMPTS + 1):
-        port = free_port()
-        origin = f"http://127.0.0.1:{port}"
-        try:
-            dev = start_dev(
-                tmp_path_factory.mktemp("web-dev"),
-                "--web-port",
-                str(port),
-                "--seed",
-                "--parameter-overrides",
-                f"CorsAllowedOrigins={origin},http://localhost:{port}",
-            )
-            break
-        except AssertionError as error:
-            if "already in use" not in str(error) or attempt == START_ATTEMPTS:
-                raise
-    assert dev is not None
+    dev = start_dev(tmp_path_factory.mktemp("web-dev"), "--seed")
     try:
         yield dev
     finally:

@@ -8,11 +8,11 @@ from botocore.exceptions import ClientError
 from store_common.dynamo import (
     dynamodb_client,
     from_item,
+    insert_about_pet,
     is_condition_failure,
     query_newest_first,
     to_item,
 )
-from store_common.errors import Conflict, NotFound
 
 from comments.logic import DeleteOutcome
 
@@ -32,34 +32,7 @@ class DynamoCommentTable:
 
     def insert(self, item: dict[str, Any]) -> None:
         """One transaction: the pet ``{"id": pageId}`` exists, and the comment is new."""
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.pets_table_name,
-                            "Key": to_item({"id": item["pageId"]}),
-                            "ConditionExpression": "attribute_exists(id)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(sortKey)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                raise NotFound(f"no pet {item['pageId']!r}") from None
-            if "TransactionConflict" in reasons:
-                raise Conflict(f"pet {item['pageId']!r} was being written") from None
-            raise
+        insert_about_pet(self.client, self.table_name, item, "sortKey", self.pets_table_name, item["pageId"])
 
     def newest_first(
         self, page_id: str, limit: int, start_key: dict[str, str] | None

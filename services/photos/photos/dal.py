@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.client import Config
 from botocore.exceptions import ClientError
-from store_common.dynamo import dynamodb_client, from_item, is_condition_failure, to_item
+from store_common.dynamo import dynamodb_client, from_item, insert_about_pet, is_condition_failure, to_item
 from store_common.errors import NotFound
 
 from photos.errors import NotPending
@@ -61,39 +61,11 @@ class DynamoPhotoTable:
         self.pets_table_name = pets_table_name
         self.client = client or dynamodb_client()
 
-    def insert_for_pet(self, item: dict[str, Any]) -> bool:
-        """Put a new record in one transaction with a ConditionCheck that its pet exists.
-
-        False (nothing written) when the pet does not exist: checked atomically with the write, so a
-        pet deleted at the same moment never keeps a photo, and no separate read is made.
-        """
+    def insert_for_pet(self, item: dict[str, Any]) -> None:
+        """Put a new record in one transaction with a check that its pet exists (NotFound if not)."""
         if not self.pets_table_name:
             raise RuntimeError("DynamoPhotoTable needs pets_table_name to insert records")
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.pets_table_name,
-                            "Key": to_item({"id": item["petId"]}),
-                            "ConditionExpression": "attribute_exists(id)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(photoId)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+        insert_about_pet(self.client, self.table_name, item, "photoId", self.pets_table_name, item["petId"])
 
     def newest_first(
         self, pet_id: str, limit: int, start_key: dict[str, str] | None, pending_cutoff: int

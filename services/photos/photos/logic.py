@@ -28,7 +28,7 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from store_common.catalogue import utc_now
+from store_common.clock import utc_now
 from store_common.errors import NotFound
 from store_common.models import ID_PATTERN, Page
 from store_common.pagination import decode_token, encode_token
@@ -79,9 +79,9 @@ def rendition_key(pet_id: str, photo_id: str, width: int, extension: str) -> str
 
 
 class PhotoTable(Protocol):
-    def insert_for_pet(self, item: dict[str, Any]) -> bool:
-        """Write a new record in one transaction with a check that its pet exists; False (nothing
-        written) when the pet does not exist."""
+    def insert_for_pet(self, item: dict[str, Any]) -> None:
+        """Write a new record in one transaction with a check that its pet exists: NotFound (nothing
+        written) when the pet does not exist, Conflict when it was being written at that moment."""
         ...
 
     def newest_first(
@@ -159,8 +159,7 @@ class Photos:
             expiresAt=epoch_seconds() + UPLOAD_FORM_SECONDS + PENDING_GRACE_SECONDS,
         )
         # The record is written first: the pipeline that the upload starts expects to find it.
-        if not self.table.insert_for_pet(record.model_dump(exclude_none=True, exclude={"renditions"})):
-            raise NotFound(f"pet {pet_id!r} not found")
+        self.table.insert_for_pet(record.model_dump(exclude_none=True, exclude={"renditions"}))
         form = self.storage.upload_form(
             upload_key(pet_id, photo_id), content_type, self.max_upload_bytes, UPLOAD_FORM_SECONDS
         )

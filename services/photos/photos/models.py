@@ -105,7 +105,7 @@ class PhotoRecord(BaseModel):
 
 
 CREATED_AT_PATTERN = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
-"""``createdAt`` and ``deletedAt``: UTC with milliseconds (``store_common.catalogue.utc_now``)."""
+"""``createdAt`` and ``deletedAt``: UTC with milliseconds (``store_common.clock.utc_now``)."""
 
 
 class _PetDeletedDetail(BuiltOnFirstUse):

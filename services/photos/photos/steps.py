@@ -25,7 +25,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
 from pydantic import BaseModel
-from store_common.catalogue import utc_now
+from store_common.clock import utc_now
 from store_common.config import TableSettings
 from store_common.tracing import new_tracer
 

@@ -6,7 +6,7 @@ it whole: a profile has one field the user sets, so there is no update to lose.
 
 from typing import Any, Protocol
 
-from store_common.catalogue import utc_now
+from store_common.clock import utc_now
 from store_common.errors import NotFound
 
 from profiles.models import Profile, ProfileIn
