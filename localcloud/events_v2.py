@@ -1,86 +1,74 @@
-"""The HTTP API payload format 2.0: the event a Lambda receives, and how its answer becomes HTTP.
+"""The HTTP API payload format 2.0 in the local gateway: the event a Lambda receives, and how its
+answer becomes HTTP.
 
-Both directions follow "Working with AWS Lambda proxy integrations for HTTP APIs":
-
-* event: ``version`` "2.0", ``routeKey``, ``rawPath`` (stage prefix included, as sent),
-  ``rawQueryString``, ``cookies``, lower-cased ``headers`` (repeated headers comma-joined),
-  comma-joined ``queryStringParameters``, ``pathParameters``, ``stageVariables``,
-  ``requestContext`` (with ``authorizer.jwt`` when a JWT authorizer ran), the body as text or
-  base64 with ``isBase64Encoded`` -- keys with nothing to say are left out, as API Gateway does;
-* response: a dict with ``statusCode`` gives status, headers, cookies and body; any other value
-  is a "simple response": 200, ``content-type: application/json``, the value as the body.
+The mapping itself is the layer's ``store_common/proxy_event.py`` -- one implementation, shared
+with the container adapter that runs the same handlers on ECS (``store_common.container``). This
+module feeds it what only the local gateway knows (the API, the stage, the matched route, the JWT
+authorizer's claims) and keeps the names the rest of the local cloud imports.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import time
+import importlib.util
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from localcloud.authorizer import claims_for_event
 from localcloud.routes import ApiSpec, RouteMatch, Stage
 
-__all__ = ["GatewayResponse", "HttpRequest", "MalformedResponseError", "build_event", "map_response"]
+__all__ = [
+    "GatewayResponse",
+    "HttpRequest",
+    "MalformedResponseError",
+    "build_event",
+    "is_text",
+    "map_response",
+    "query_parameters",
+]
 
-_TEXT_TYPES = (
-    "text/",
-    "application/json",
-    "application/javascript",
-    "application/xml",
-    "application/graphql",
-)
-_TEXT_SUFFIXES = ("+json", "+xml")
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    """What the gateway received, independent of the web server."""
-
-    method: str
-    raw_path: str
-    raw_query: str
-    #: header names lower-cased, repeated headers already comma-joined
-    headers: Mapping[str, str]
-    body: bytes
-    source_ip: str
-    protocol: str = "HTTP/1.1"
+_CORE_NAME = "localcloud._proxy_event"
+_CORE_PATH = Path(__file__).resolve().parents[1] / "shared" / "store_common" / "proxy_event.py"
 
 
-@dataclass
-class GatewayResponse:
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
+def _load_core() -> ModuleType:
+    """The layer's proxy_event.py, loaded by path as ``localcloud._proxy_event``.
 
-    @classmethod
-    def message(
-        cls, status: int, message: str, headers: list[tuple[str, str]] | None = None
-    ) -> GatewayResponse:
-        body = json.dumps({"message": message}).encode()
-        return cls(status, [("content-type", "application/json"), *(headers or [])], body)
+    Why by path: the local cloud does not run with shared/ on ``sys.path`` -- the layer belongs to
+    the functions' workers, each with its own code roots -- and importing the ``store_common``
+    package would run its ``__init__``, which needs the layer's own requirements. This one file
+    is standard library only. Registered in ``sys.modules`` before it runs, as an import would be
+    (dataclasses look their module up there).
+    """
+    loaded = sys.modules.get(_CORE_NAME)
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location(_CORE_NAME, _CORE_PATH)
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is in the repository
+        raise ImportError(f"cannot load {_CORE_PATH}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_CORE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[_CORE_NAME]
+        raise
+    return module
 
 
-class MalformedResponseError(ValueError):
-    """The function's answer is not a valid proxy response (API Gateway answers 500)."""
+if TYPE_CHECKING:  # the type checker reads the same file by its name in the layer
+    from store_common import proxy_event as _core
+else:
+    _core = _load_core()
 
-
-def is_text(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type.startswith(_TEXT_TYPES) or media_type.endswith(_TEXT_SUFFIXES)
-
-
-def query_parameters(raw_query: str) -> dict[str, str]:
-    parameters: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
-    return parameters
+HttpRequest = _core.HttpRequest
+GatewayResponse = _core.GatewayResponse
+MalformedResponseError = _core.MalformedResponseError
+is_text = _core.is_text
+query_parameters = _core.query_parameters
+map_response = _core.map_response
 
 
 def build_event(
@@ -96,110 +84,18 @@ def build_event(
     jwt_claims: Mapping[str, Any] | None = None,
     jwt_scopes: list[str] | None = None,
 ) -> dict[str, Any]:
-    now = time.time() if now is None else now
-    headers = {name: value for name, value in request.headers.items() if name != "cookie"}
-    cookie_header = request.headers.get("cookie", "")
-    cookies = [cookie.strip() for cookie in cookie_header.split(";") if cookie.strip()]
-    request_context: dict[str, Any] = {
-        "accountId": account_id,
-        "apiId": api.api_id,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".", 1)[0],
-        "http": {
-            "method": request.method,
-            "path": request.raw_path,
-            "protocol": request.protocol,
-            "sourceIp": request.source_ip,
-            "userAgent": request.headers.get("user-agent", ""),
-        },
-        "requestId": request_id,
-        "routeKey": match.route.route_key,
-        "stage": stage.name,
-        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-        "timeEpoch": int(now * 1000),
-    }
-    if jwt_claims is not None:
-        request_context["authorizer"] = {
-            "jwt": {"claims": claims_for_event(jwt_claims), "scopes": jwt_scopes}
-        }
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": match.route.route_key,
-        "rawPath": request.raw_path,
-        "rawQueryString": request.raw_query,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    event["headers"] = headers
-    parameters = query_parameters(request.raw_query)
-    if parameters:
-        event["queryStringParameters"] = parameters
-    event["requestContext"] = request_context
-    if request.body:
-        if is_text(request.headers.get("content-type")):
-            event["body"] = request.body.decode("utf-8", errors="replace")
-            event["isBase64Encoded"] = False
-        else:
-            event["body"] = base64.b64encode(request.body).decode("ascii")
-            event["isBase64Encoded"] = True
-    else:
-        event["isBase64Encoded"] = False
-    if match.path_parameters:
-        event["pathParameters"] = dict(match.path_parameters)
-    if stage.variables:
-        event["stageVariables"] = dict(stage.variables)
-    return event
-
-
-def map_response(result: Any) -> GatewayResponse:
-    """Turns the function's return value into the HTTP response API Gateway would send."""
-    if not (isinstance(result, dict) and "statusCode" in result):
-        text = result if isinstance(result, str) else json.dumps(result)
-        return GatewayResponse(200, [("content-type", "application/json")], text.encode())
-    try:
-        status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        raise MalformedResponseError(f"statusCode {result['statusCode']!r} is not a number") from None
-    if not 100 <= status <= 599:
-        raise MalformedResponseError(f"statusCode {status} is out of range")
-    headers: list[tuple[str, str]] = []
-    for name, value in _mapping(result, "headers").items():
-        headers.append((str(name), _header_value(value)))
-    for name, values in _mapping(result, "multiValueHeaders").items():
-        if not isinstance(values, list):
-            raise MalformedResponseError("multiValueHeaders values must be lists")
-        headers.extend((str(name), _header_value(item)) for item in values)
-    cookies = result.get("cookies") or []
-    if not isinstance(cookies, list):
-        raise MalformedResponseError("cookies must be a list")
-    headers.extend(("set-cookie", str(cookie)) for cookie in cookies)
-    body = result.get("body")
-    if body is None:
-        payload = b""
-    elif not isinstance(body, str):
-        raise MalformedResponseError("body must be a string")
-    elif result.get("isBase64Encoded"):
-        try:
-            payload = base64.b64decode(body, validate=True)
-        except binascii.Error:
-            raise MalformedResponseError(
-                "body is not valid base64 although isBase64Encoded is true"
-            ) from None
-    else:
-        payload = body.encode("utf-8")
-    return GatewayResponse(status, headers, payload)
-
-
-def _mapping(result: dict[str, Any], key: str) -> dict[str, Any]:
-    value = result.get(key) or {}
-    if not isinstance(value, dict):
-        raise MalformedResponseError(f"{key} must be an object")
-    return value
-
-
-def _header_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        raise MalformedResponseError("header values must be scalars")
-    return str(value)
+    """The event of ``request`` on ``api``'s ``stage``, routed to ``match``; claims as verified."""
+    return _core.build_event(
+        request,
+        route_key=match.route.route_key,
+        stage=stage.name,
+        api_id=api.api_id,
+        domain_name=domain_name,
+        request_id=request_id,
+        account_id=account_id,
+        path_parameters=match.path_parameters,
+        stage_variables=stage.variables,
+        now=now,
+        jwt_claims=None if jwt_claims is None else claims_for_event(jwt_claims),
+        jwt_scopes=jwt_scopes,
+    )
