@@ -65,6 +65,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/jactionlint --strict-exit --no-color --shellcheck=$(VENV)/bin/shellcheck --ruff=$(VENV)/bin/ruff .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github/workflows
+	$(VENV)/bin/hadolint --no-color --failure-threshold style services/*/Dockerfile
 
 ## build: sam build (python3.13 on arm64, no container needed).
 build: $(STAMP)
