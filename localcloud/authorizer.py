@@ -214,18 +214,3 @@ def _scopes(claims: Mapping[str, Any]) -> list[str] | None:
     if isinstance(raw, list):
         return [str(item) for item in raw]
     return str(raw).split()
-
-
-def claims_for_event(claims: Mapping[str, Any]) -> dict[str, str]:
-    """Claims as API Gateway passes them to the integration: every value a string."""
-    result = {}
-    for name, value in claims.items():
-        if isinstance(value, bool):
-            result[name] = "true" if value else "false"
-        elif isinstance(value, list):
-            result[name] = "[" + " ".join(str(item) for item in value) + "]"
-        elif isinstance(value, dict):
-            result[name] = json.dumps(value, separators=(",", ":"))
-        else:
-            result[name] = str(value)
-    return result

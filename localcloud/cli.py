@@ -166,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---------------------------------------------------------------------- dev
 def _dev(args: argparse.Namespace) -> int:
     from localcloud.cloud import LocalCloud, Ports
+    from localcloud.containers import TaskStartError
     from localcloud.seed import seed
     from localcloud.servers import PortInUseError
     from localcloud.stack import DeployError
@@ -201,6 +202,9 @@ def _dev(args: argparse.Namespace) -> int:
         except DeployError as error:
             print(f"localcloud: cannot deploy {args.template}: {error}", file=sys.stderr)
             return 2
+        except TaskStartError as error:
+            print(f"localcloud: an ECS service's task did not start: {error}", file=sys.stderr)
+            return 1
         assert cloud.stack is not None
         if args.verbose:
             for warning in cloud.stack.warnings:
@@ -220,7 +224,15 @@ def _dev(args: argparse.Namespace) -> int:
                 console(f"localcloud: seeded {count} demo items")
             except Exception as error:  # a failed seed must not take the cloud down
                 console(f"localcloud: seeding failed: {error}")
-        _banner(console, config, cloud.web_url, time.monotonic() - started, args, cloud.edge_servers)
+        _banner(
+            console,
+            config,
+            cloud.web_url,
+            time.monotonic() - started,
+            args,
+            cloud.edge_servers,
+            _sam_example(list(cloud.stack.functions), template.base_dir),
+        )
         record_stack(template.base_dir, f"{cloud.web_url}/config.json")
         env_vars = state_dir(template.base_dir) / SAM_ENV_VARS_FILE
         env_vars.write_text(json.dumps(cloud.sam_env_vars(), indent=2, sort_keys=True) + "\n")
@@ -238,6 +250,19 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sam_example(functions: list[str], base_dir: Path) -> str | None:
+    """``<Function> -e events/<file>`` for the first function of the stack with a sample event
+    named after it (``PetsFunction``: ``events/pets-*.json``, a GET first)."""
+    for function in functions:
+        prefix = function.removesuffix("Function").lower()
+        events = sorted(
+            (base_dir / "events").glob(f"{prefix}-*.json"), key=lambda e: ("-get" not in e.name, e.name)
+        )
+        if events:
+            return f"{function} -e {events[0].relative_to(base_dir).as_posix()}"
+    return None
+
+
 def _banner(
     console: _Console,
     config: dict[str, Any],
@@ -245,6 +270,7 @@ def _banner(
     seconds: float,
     args: argparse.Namespace,
     edge_servers: dict[str, Any],
+    sam_example: str | None,
 ) -> None:
     from localcloud.state import SAM_ENV_VARS_FILE, state_dir
 
@@ -263,12 +289,10 @@ def _banner(
         rows.append(("or as a customer", f"{DEMO_CUSTOMER.email} / {DEMO_CUSTOMER.password}"))
     rows.append(("a staff token", 'TOKEN=$(make token); curl -H "Authorization: Bearer $TOKEN" ...'))
     env_vars = os.path.relpath(state_dir(Path(args.template).resolve().parent) / SAM_ENV_VARS_FILE)
-    rows.append(
-        (
-            "with Docker",
-            f"sam local invoke PetsFunction -e events/pets-get.json --env-vars {env_vars} --docker-network host",
+    if sam_example:
+        rows.append(
+            ("with Docker", f"sam local invoke {sam_example} --env-vars {env_vars} --docker-network host")
         )
-    )
     width = max(len(label) for label, _ in rows) + 2
     console(
         f"localcloud: up in {seconds:.1f} s ({args.template}, stack {args.stack_name}, no AWS account, no Docker)"

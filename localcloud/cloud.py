@@ -1,11 +1,12 @@
-"""The whole local cloud in one object: backend, deployed template, functions, gateways, edge, web.
+"""The whole local cloud in one object: backend, deployed template, functions, tasks, gateways,
+edge, web.
 
 Start-up order matters: every port is bound first (so a port in use fails in milliseconds, before
 any work), then the backend starts (restoring persisted state), the template is deployed into
-it (custom resources run then, as on CloudFormation), and only then do the gateways, the edge
-servers (one per CloudFront distribution with a custom origin) and the web server accept
-requests. Stopping runs the same steps backwards: servers, workers, backend (which saves persisted
-state last).
+it (custom resources run then, as on CloudFormation), the ECS services' tasks start, and only
+then do the gateways, the edge servers (one per CloudFront distribution with a custom origin) and
+the web server accept requests. Stopping runs the same steps backwards: servers, tasks, workers,
+backend (which saves persisted state last).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from localcloud import ACCOUNT_ID, moto_internals
 from localcloud.authorizer import JwtAuthorizer, local_jwks_url
 from localcloud.aws_backend import AwsBackend
 from localcloud.cloudfront import served_distributions
+from localcloud.containers import TaskRuntime
 from localcloud.custom_resources import CustomResourceRunner, one_off_invoker
 from localcloud.edge import EdgeRequestHandler, EdgeServer, LocalOrigins
 from localcloud.functions import DEFAULT_MAX_WORKERS, FunctionRuntime
@@ -63,6 +65,8 @@ class LocalCloud:
     backend: AwsBackend | None = None
     stack: LocalStack | None = None
     runtime: FunctionRuntime | None = None
+    #: the ECS services' tasks (``StoreCompute=fargate``)
+    tasks: TaskRuntime | None = None
     api_servers: dict[str, ServerThread] = field(default_factory=dict)
     edge_servers: dict[str, ServerThread] = field(default_factory=dict)
     web_server: ServerThread | None = None
@@ -120,6 +124,15 @@ class LocalCloud:
                 verbose=self.verbose,
             )
             self._route_lambda_service_to_workers()
+            self.tasks = TaskRuntime(
+                self.stack.ecs_services,
+                self.backend.url,
+                self._region,
+                self.console,
+                watch=self.watch,
+                verbose=self.verbose,
+            )
+            self.tasks.start()
             authorizer = JwtAuthorizer(local_jwks_url(self.backend.url))
             web_host, web_port = sockets["web"].getsockname()[:2]
             self._web_origin = f"http://{web_host}:{web_port}"
@@ -129,7 +142,7 @@ class LocalCloud:
                 if api is None:
                     sockets.pop(name).close()
                     continue
-                gateway = Gateway(api, self.runtime, authorizer, ACCOUNT_ID, self.console)
+                gateway = Gateway(api, self.runtime, authorizer, ACCOUNT_ID, self.console, self.tasks.pick)
                 aws_domain = (  # accepted as Host: the edge sends it (AllViewerExceptHostHeader)
                     f"{api.api_id}.execute-api.{self._region}.{self.template.pseudo['AWS::URLSuffix']}"
                 )
@@ -306,6 +319,8 @@ class LocalCloud:
         ]
         for server in servers:
             server.stop()
+        if self.tasks is not None:
+            self.tasks.close()
         if self.runtime is not None:
             self.runtime.close()
         moto_internals.install_local_integrations(None)

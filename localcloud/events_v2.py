@@ -16,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from localcloud.authorizer import claims_for_event
 from localcloud.routes import ApiSpec, RouteMatch, Stage
 
 __all__ = [
@@ -24,6 +23,7 @@ __all__ = [
     "HttpRequest",
     "MalformedResponseError",
     "build_event",
+    "claims_for_event",
     "is_text",
     "map_response",
     "query_parameters",
@@ -60,15 +60,24 @@ def _load_core() -> ModuleType:
 
 if TYPE_CHECKING:  # the type checker reads the same file by its name in the layer
     from store_common import proxy_event as _core
+    from store_common.proxy_event import (
+        GatewayResponse,
+        HttpRequest,
+        MalformedResponseError,
+        claims_for_event,
+        is_text,
+        map_response,
+        query_parameters,
+    )
 else:
     _core = _load_core()
-
-HttpRequest = _core.HttpRequest
-GatewayResponse = _core.GatewayResponse
-MalformedResponseError = _core.MalformedResponseError
-is_text = _core.is_text
-query_parameters = _core.query_parameters
-map_response = _core.map_response
+    HttpRequest = _core.HttpRequest
+    GatewayResponse = _core.GatewayResponse
+    MalformedResponseError = _core.MalformedResponseError
+    is_text = _core.is_text
+    query_parameters = _core.query_parameters
+    map_response = _core.map_response
+    claims_for_event = _core.claims_for_event
 
 
 def build_event(

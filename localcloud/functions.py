@@ -52,7 +52,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -138,15 +138,7 @@ def worker_environment(
     overridden by the template, as in Lambda.
     """
     day = time.strftime("%Y/%m/%d", time.gmtime())
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        # There is no X-Ray daemon locally.
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    if not verbose:
-        environment["PYTHONWARNINGS"] = _QUIET_WARNINGS
+    environment = base_environment(verbose)
     environment.update(spec.environment)
     environment.update(
         {
@@ -160,19 +152,41 @@ def worker_environment(
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"{day}/[$LATEST]{secrets.token_hex(16)}",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            "AWS_ACCESS_KEY_ID": "localcloud",
-            "AWS_SECRET_ACCESS_KEY": "localcloud",
-            "AWS_SESSION_TOKEN": "localcloud",
-            "AWS_ENDPOINT_URL": aws_endpoint_url,
-            # No shared config/credentials files and no instance metadata, as in Lambda.
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
+            **local_aws_environment(aws_endpoint_url, region),
         }
     )
     return environment
+
+
+def base_environment(verbose: bool) -> dict[str, str]:
+    """What every local process of the stack starts from (a worker, an ECS task): nothing
+    inherited but ``PATH``."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        # There is no X-Ray daemon locally.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    if not verbose:
+        environment["PYTHONWARNINGS"] = _QUIET_WARNINGS
+    return environment
+
+
+def local_aws_environment(aws_endpoint_url: str, region: str) -> dict[str, str]:
+    """The region, placeholder credentials and the local backend's endpoint, as boto3 reads them."""
+    return {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "localcloud",
+        "AWS_SECRET_ACCESS_KEY": "localcloud",
+        "AWS_SESSION_TOKEN": "localcloud",
+        "AWS_ENDPOINT_URL": aws_endpoint_url,
+        # No shared config/credentials files and no instance metadata, as in Lambda and ECS.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 _liveness_lock = threading.Lock()
@@ -789,8 +803,14 @@ def _python_files(root: Path) -> Iterator[os.DirEntry[str]]:
 
 
 def _fingerprint(spec: FunctionSpec) -> tuple[int, int]:
+    return code_fingerprint((spec.code_dir, *spec.layer_dirs))
+
+
+def code_fingerprint(roots: Iterable[Path]) -> tuple[int, int]:
+    """How many ``.py`` files the folders hold and the latest change among them: a change to
+    either means the code changed."""
     count, latest = 0, 0
-    for root in (spec.code_dir, *spec.layer_dirs):
+    for root in roots:
         for entry in _python_files(root):
             count += 1
             latest = max(latest, entry.stat().st_mtime_ns)

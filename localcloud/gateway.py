@@ -30,11 +30,13 @@ from localcloud.events_v2 import (
     HttpRequest,
     MalformedResponseError,
     build_event,
+    claims_for_event,
     map_response,
     query_parameters,
 )
 from localcloud.functions import Invoker
-from localcloud.routes import ApiSpec, RouteTable
+from localcloud.http_integration import Target, forward, map_request
+from localcloud.routes import ApiSpec, RouteTable, Stage
 from localcloud.servers import (
     BodyTooLargeError,
     MalformedRequestError,
@@ -82,8 +84,11 @@ class Gateway:
         authorizer: JwtAuthorizer,
         account_id: str,
         console: Callable[[str], None] = print,
+        tasks: Callable[[str], Target | None] | None = None,
     ) -> None:
+        """``tasks`` picks a task registered in a Cloud Map service (by ARN), for VPC-link integrations."""
         self.api = api
+        self._tasks = tasks
         self.routes = RouteTable(api.routes)
         self._invoker = invoker
         self._authorizer = authorizer
@@ -139,7 +144,8 @@ class Gateway:
         if match is None:
             return self._with_cors(request, GatewayResponse.message(404, "Not Found"))
         route = match.route
-        note.append(route.function or "(no local integration)")
+        if route.integration is None or not route.integration.is_http_proxy:
+            note.append(route.function or "(no local integration)")
         claims = scopes = None
         if route.authorizer is not None:
             spec = self.api.authorizers.get(route.authorizer)
@@ -157,6 +163,21 @@ class Gateway:
             claims, scopes = result.claims, result.scopes
         if route.integration is None:  # reported at start: API Gateway answers an integration failure so
             return self._with_cors(request, GatewayResponse.message(500, "Internal Server Error"))
+        if route.integration.is_http_proxy:
+            context = _context_variables(request, request_id, stage, self.api.api_id, claims)
+            mapped_path, query, headers = map_request(request, route.integration, stage, path, match, context)
+            target = self._tasks(route.integration.invoked_arn) if self._tasks else None
+            response, where = forward(
+                target,
+                request.method,
+                mapped_path,
+                query,
+                headers,
+                request.body,
+                route.integration.timeout_ms,
+            )
+            note.append(where)
+            return self._with_cors(request, response)
         event = build_event(
             request,
             self.api,
@@ -211,3 +232,20 @@ def _request_from_environ(environ: dict[str, Any]) -> HttpRequest:
         source_ip=raw.source_ip,
         protocol=raw.protocol,
     )
+
+
+def _context_variables(
+    request: HttpRequest, request_id: str, stage: Stage, api_id: str, claims: dict[str, Any] | None
+) -> dict[str, str]:
+    """The ``$context`` variables a parameter mapping may name; claims as the 2.0 event has them."""
+    variables = {
+        "requestId": request_id,
+        "stage": stage.name,
+        "apiId": api_id,
+        "httpMethod": request.method,
+        "identity.sourceIp": request.source_ip,
+        "identity.userAgent": request.headers.get("user-agent", ""),
+    }
+    for name, value in claims_for_event(claims).items() if claims else ():
+        variables[f"authorizer.claims.{name}"] = str(value)
+    return variables

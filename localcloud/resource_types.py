@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from localcloud.cloudfront import DistributionSpec
     from localcloud.custom_resources import CustomResourceRunner
     from localcloud.functions import FunctionSpec
+    from localcloud.resources.ecs import ServiceSpec, TaskSpec
     from localcloud.routes import ApiSpec
 
 __all__ = [
@@ -85,6 +86,10 @@ class DeployContext:
     #: distribution logical id -> ``host:port`` of its local edge server (only those served)
     edge_hosts: dict[str, str] = field(default_factory=dict)
     distributions: dict[str, DistributionSpec] = field(default_factory=dict)
+    #: ECS task definition ARN -> its container, as a local process runs it
+    tasks: dict[str, TaskSpec] = field(default_factory=dict)
+    #: ECS services by logical id
+    ecs_services: dict[str, ServiceSpec] = field(default_factory=dict)
     #: runs custom resources' functions; None where nothing runs them (``invoke``)
     custom_resources: CustomResourceRunner | None = None
     #: what failed while deploying without stopping the stack (a custom resource's FAILED answer)

@@ -25,13 +25,21 @@ _VARIABLE = re.compile(r"^\{([A-Za-z0-9._-]+)(\+?)\}$")
 
 @dataclass(frozen=True)
 class Integration:
-    """Where a route sends its requests: a Lambda function (proxy, payload format 2.0)."""
+    """Where a route sends its requests: a Lambda function (proxy, payload format 2.0), or a
+    Cloud Map service behind a VPC link (``HTTP_PROXY``: the request itself, after its parameter
+    mapping, goes to one of the service's tasks)."""
 
-    #: logical id of the template's function
-    function: str
-    #: the ARN the integration names (the function's, or a version's or alias's)
+    #: logical id of the template's function; "" for an HTTP proxy integration
+    function: str = ""
+    #: the ARN the integration names (the function's, a version's or alias's, or the Cloud Map service's)
     invoked_arn: str = ""
     timeout_ms: int = 30_000
+    #: HTTP proxy only: the integration's ``RequestParameters`` (``overwrite:header.x`` -> value), in order
+    request_parameters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_http_proxy(self) -> bool:
+        return not self.function
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class Route:
 
     @property
     def function(self) -> str | None:
-        return self.integration.function if self.integration else None
+        return self.integration.function or None if self.integration else None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,10 +25,20 @@ from localcloud.functions import FunctionSpec
 from localcloud.intrinsics import IntrinsicError, Resolver, references
 from localcloud.resource_types import DeployContext, Physical, UnsupportedResourceError
 from localcloud.resources import REGISTRY, handler_for, support_of
+from localcloud.resources.ecs import ServiceSpec
 from localcloud.routes import ApiSpec
-from localcloud.template import Template
+from localcloud.template import Template, load_template
 
-__all__ = ["REGISTRY", "DeployError", "LocalStack", "deploy", "handler_for", "support_of"]
+__all__ = [
+    "REGISTRY",
+    "DeployError",
+    "LocalStack",
+    "deploy",
+    "deploy_in_memory",
+    "handler_for",
+    "in_process_clients",
+    "support_of",
+]
 
 _POOL_FROM_ISSUER = re.compile(r"/(?P<pool>[\w-]+_[0-9A-Za-z]+)$")
 
@@ -46,6 +57,8 @@ class LocalStack:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     apis: dict[str, ApiSpec] = field(default_factory=dict)
     distributions: dict[str, DistributionSpec] = field(default_factory=dict)
+    #: ECS services (``StoreCompute=fargate``) whose tasks run as local processes
+    ecs_services: dict[str, ServiceSpec] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: deploy-time failures that did not stop the stack (a custom resource that failed)
     failures: list[str] = field(default_factory=list)
@@ -165,6 +178,7 @@ def deploy(
         apis=stack.apis,
         edge_hosts=dict(edge_hosts or {}),
         distributions=stack.distributions,
+        ecs_services=stack.ecs_services,
         custom_resources=custom_resources,
         failures=stack.failures,
     )
@@ -186,3 +200,20 @@ def deploy(
     for name in template.omitted:
         stack.physical.pop(name, None)
     return stack
+
+
+def in_process_clients(region: str) -> Callable[[str], Any]:
+    """A boto3 client factory for an in-process moto (``mock_aws``): tools and tests that deploy
+    the template without a running local cloud."""
+    import boto3  # only where it is used: the local cloud's own clients come from its backend
+
+    def client(service: str) -> Any:
+        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+
+    return client
+
+
+def deploy_in_memory(template_path: Path, parameter_overrides: Mapping[str, str] | None = None) -> LocalStack:
+    """The template deployed into an in-process moto (call inside ``mock_aws``)."""
+    template = load_template(template_path, parameter_overrides)
+    return deploy(template, in_process_clients(str(template.pseudo["AWS::Region"])), "")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -106,8 +107,13 @@ class Recorder:
         presign_post = S3PostPresigner.generate_presigned_post
         presign_post_code = botocore.signers.generate_presigned_post.__code__
 
+        # Threads that ran before the handler (another test's local cloud, its TTL sweep) are not
+        # the function's; a thread the handler starts is, and is recorded (as off-stage: function None).
+        elsewhere = {thread.ident for thread in threading.enumerate()} - {threading.get_ident()}
+
         def recording_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-            self.calls.append(_call(client, operation_name, api_params))
+            if threading.get_ident() not in elsewhere:
+                self.calls.append(_call(client, operation_name, api_params))
             return make_api_call(client, operation_name, api_params)
 
         def recording_presign(

@@ -23,9 +23,8 @@ from moto import mock_aws  # before any boto3 client exists, so moto intercepts 
 
 from localcloud import ACCOUNT_ID
 from localcloud.resource_types import DeployContext
-from localcloud.stack import REGISTRY, LocalStack
+from localcloud.stack import REGISTRY, LocalStack, deploy_in_memory, in_process_clients
 from localcloud.template import load_yaml
-from tools.openapi import deploy_in_memory, in_process_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

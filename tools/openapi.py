@@ -13,16 +13,13 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 
 from localcloud.functions import FunctionSpec
-from localcloud.stack import LocalStack, deploy
-from localcloud.template import load_template
+from localcloud.stack import deploy_in_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "Pet store API"
@@ -38,21 +35,6 @@ UNAUTHORIZED = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
 }
 _POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-
-
-def in_process_clients(region: str) -> Callable[[str], Any]:
-    """A boto3 client factory for an in-process moto (``mock_aws``)."""
-
-    def client(service: str) -> Any:
-        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
-
-    return client
-
-
-def deploy_in_memory(template_path: Path) -> LocalStack:
-    """The template deployed into an in-process moto (call inside ``mock_aws``)."""
-    template = load_template(template_path)
-    return deploy(template, in_process_clients(str(template.pseudo["AWS::Region"])), "")
 
 
 def import_resolver(spec: FunctionSpec) -> Any:

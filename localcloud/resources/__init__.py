@@ -26,6 +26,7 @@ from localcloud.resources.awslambda import (
 )
 from localcloud.resources.cognito import CognitoUserPool, CognitoUserPoolClient, CognitoUserPoolGroup
 from localcloud.resources.dynamodb import DynamoDbTable
+from localcloud.resources.ecs import ECS_RESOURCE_TYPES
 from localcloud.resources.events import EventBus, EventsRule
 from localcloud.resources.noop import NoOpResource
 from localcloud.resources.s3 import S3Bucket
@@ -55,6 +56,7 @@ REGISTRY: dict[str, ResourceType] = {
         LambdaLayerVersion(),
         LambdaEventInvokeConfig(),
         *APIGATEWAYV2_RESOURCE_TYPES,
+        *ECS_RESOURCE_TYPES,
         *CLOUDFRONT_RESOURCE_TYPES,
         *CUSTOM_RESOURCE_TYPES,
         NoOpResource(),

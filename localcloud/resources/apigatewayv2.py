@@ -267,29 +267,112 @@ class HttpApiStage(ResourceType):
 
 
 class HttpApiIntegration(ResourceType):
-    """A Lambda proxy integration of an API, for ``AWS::ApiGatewayV2::Route`` targets."""
+    """An integration of an API, for ``AWS::ApiGatewayV2::Route`` targets: a Lambda proxy
+    integration, or an HTTP proxy through a VPC link to a Cloud Map service (the ECS services of
+    ``StoreCompute=fargate``), with its request parameter mapping."""
 
     types = ("AWS::ApiGatewayV2::Integration",)
     emulated = frozenset(
-        {"ApiId", "IntegrationType", "IntegrationUri", "PayloadFormatVersion", "TimeoutInMillis"}
+        {
+            "ApiId",
+            "IntegrationType",
+            "IntegrationUri",
+            "PayloadFormatVersion",
+            "TimeoutInMillis",
+            "ConnectionType",
+            "RequestParameters",
+        }
     )
-    no_local_meaning = frozenset({"Description", "CredentialsArn", "IntegrationMethod"})
+    # The VPC link (ConnectionId) is a name locally: every task listens on 127.0.0.1.
+    no_local_meaning = frozenset({"Description", "CredentialsArn", "IntegrationMethod", "ConnectionId"})
 
     def deploy(self, resource: Resource, context: DeployContext) -> Physical:
-        props = context.resolve(resource.properties, resource.logical_id)
-        api = _api(context, props.get("ApiId"), resource.logical_id)
-        integration_id = _short_id(f"{api.api_id}/{resource.logical_id}", 7)
-        api.integrations[integration_id] = _integration_of(
-            {
-                "type": props.get("IntegrationType"),
-                "uri": props.get("IntegrationUri"),
-                "payloadFormatVersion": props.get("PayloadFormatVersion", "1.0"),
-                "timeoutInMillis": props.get("TimeoutInMillis", 30_000),
-            },
-            context,
-            resource.logical_id,
-        )
+        where = resource.logical_id
+        props = context.resolve(resource.properties, where)
+        api = _api(context, props.get("ApiId"), where)
+        integration_id = _short_id(f"{api.api_id}/{where}", 7)
+        if str(props.get("IntegrationType", "")).upper() == "HTTP_PROXY":
+            api.integrations[integration_id] = _vpc_link_integration(props, context, where)
+        else:
+            api.integrations[integration_id] = _integration_of(
+                {
+                    "type": props.get("IntegrationType"),
+                    "uri": props.get("IntegrationUri"),
+                    "payloadFormatVersion": props.get("PayloadFormatVersion", "1.0"),
+                    "timeoutInMillis": props.get("TimeoutInMillis", 30_000),
+                },
+                context,
+                where,
+            )
         return Physical(ref=integration_id)
+
+
+_MAPPING_KEY = re.compile(
+    r"^(?:(?:append|overwrite|remove):(?:header|querystring)\.[^.\s]+|overwrite:path)$", re.I
+)
+
+
+_CONTEXT_VARIABLE = re.compile(r"\$\{?context\.([^\s}$'\"]+)")
+_CONTEXT_NAME = re.compile(r"[A-Za-z0-9_.]+")
+#: headers a parameter mapping may not change ("Reserved headers"; also every access-control-*,
+#: apigw-*, x-amz-* and x-amzn-* header)
+_RESERVED_HEADERS = frozenset(
+    {
+        "authorization",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-location",
+        "forwarded",
+        "keep-alive",
+        "origin",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "via",
+    }
+)
+
+
+def _vpc_link_integration(props: dict[str, Any], context: DeployContext, where: str) -> Integration | None:
+    """An HTTP proxy to a Cloud Map service; None (reported: the route answers 500) otherwise."""
+    if str(props.get("ConnectionType", "INTERNET")).upper() != "VPC_LINK":
+        context.warn(f"{where}: an HTTP proxy to the internet is not emulated locally; the route answers 500")
+        return None
+    uri = str(props.get("IntegrationUri", ""))
+    if ":servicediscovery:" not in uri:
+        context.warn(
+            f"{where}: only a Cloud Map service behind a VPC link runs locally ({uri!r} does not); the route answers 500"
+        )
+        return None
+    if str(props.get("PayloadFormatVersion", "1.0")) != "1.0":
+        raise UnsupportedResourceError(
+            "HTTP proxy integrations take payload format 1.0 (API Gateway refuses others)"
+        )
+    parameters = {str(key): str(value) for key, value in (props.get("RequestParameters") or {}).items()}
+    for key, value in parameters.items():
+        if not _MAPPING_KEY.match(key):
+            raise UnsupportedResourceError(f"request parameter {key!r} is not a valid parameter mapping key")
+        header = key.partition("header.")[2].lower()
+        if header and (
+            header in _RESERVED_HEADERS
+            or header.startswith(("access-control-", "apigw-", "x-amz-", "x-amzn-"))
+        ):
+            raise UnsupportedResourceError(f"request parameter {key!r}: {header} is a reserved header")
+        for name in _CONTEXT_VARIABLE.findall(value):
+            if not _CONTEXT_NAME.fullmatch(name):  # as API Gateway refuses it: "Invalid mapping expression"
+                raise UnsupportedResourceError(
+                    f"request parameter {key!r}: $context.{name} is an invalid mapping expression "
+                    "(a context variable's name has letters, digits, '.' and '_' only)"
+                )
+    timeout_ms = int(props.get("TimeoutInMillis", 30_000))
+    return Integration(invoked_arn=uri, timeout_ms=timeout_ms, request_parameters=tuple(parameters.items()))
 
 
 class HttpApiAuthorizer(ResourceType):

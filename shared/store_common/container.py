@@ -8,14 +8,22 @@ function's ``Handler``, e.g. ``pets.handler.lambda_handler``, imported once when
 starts) and answers what API Gateway would have made of the handler's result.
 
 What the event cannot take from the request itself comes in headers that the integration's
-parameter mapping sets (names below, defined here only): the JWT authorizer's claims, the stage
-variable ``apiVersion`` (API v1's bare arrays), API Gateway's request id and the caller's address.
-They become ``requestContext.authorizer.jwt``, ``stageVariables``, ``requestContext.requestId``
-and ``requestContext.http.sourceIp``, and every ``x-apigw-*`` header is removed from the headers
-the handler sees. They are trusted without any check of their own because the service's security
-group admits the VPC link alone: no one but API Gateway can send a request here, and the
-integration overwrites these headers on every route, so a client's own ``x-apigw-*`` headers
-never arrive.
+parameter mapping sets (names below, defined here only): the stage variable ``apiVersion`` (API
+v1's bare arrays), API Gateway's request id, the caller's address, and ``x-apigw-claim-sub``, the
+``sub`` claim of the token API Gateway's JWT authorizer verified. They become ``stageVariables``,
+``requestContext.requestId`` and ``requestContext.http.sourceIp``, and every ``x-apigw-*`` header
+is removed from the headers the handler sees. They are trusted without any check of their own
+because the service's security group admits the VPC link alone: no one but API Gateway can send a
+request here, and the integration overwrites or removes these headers on every route, so a
+client's own ``x-apigw-*`` headers never arrive.
+
+The claims themselves come from the token: an HTTP proxy integration passes the request's
+``Authorization`` header on, and on a signed-in route that is the very token the authorizer
+verified (its identity source). Its claims become ``requestContext.authorizer.jwt`` -- all of them,
+as API Gateway puts them in a Lambda's event -- when its ``sub`` is the one API Gateway vouches for
+in ``x-apigw-claim-sub``; without that header (a public route) a token is ignored, whatever it says.
+Why not a header per claim: parameter mapping refuses a claim name with a colon
+(``$context.authorizer.claims.cognito:groups``), and the groups claim is the one the staff routes need.
 
 Also: ``GET /_health`` is answered here (200 ``{"status":"ok"}``, once the handler is imported;
 the handler is not called); bodies over the HTTP API's 10 MB are a 413; a request that cannot be
@@ -43,16 +51,17 @@ from store_common.proxy_event import (
     HttpRequest,
     MalformedResponseError,
     build_event,
+    claims_for_event,
     map_response,
 )
 
 __all__ = [
-    "CLAIM_HEADERS",
     "HEALTH_PATH",
     "MAX_PAYLOAD_BYTES",
     "REQUEST_ID_HEADER",
     "SOURCE_IP_HEADER",
     "STAGE_VARIABLE_HEADERS",
+    "VERIFIED_SUB_HEADER",
     "ContainerApp",
     "InvocationContext",
     "load_handler",
@@ -60,13 +69,8 @@ __all__ = [
 
 #: every header the integration sets starts with this; all of them are removed before the handler
 TRUSTED_HEADER_PREFIX = "x-apigw-"
-#: JWT claim -> the request header the integration's parameter mapping puts it in
-#: (``overwrite:header.x-apigw-claim-sub`` = ``$context.authorizer.claims.sub``, ...)
-CLAIM_HEADERS: Mapping[str, str] = {
-    "sub": "x-apigw-claim-sub",
-    "cognito:groups": "x-apigw-claim-groups",
-    "scope": "x-apigw-claim-scope",
-}
+#: the ``sub`` claim of the token API Gateway's authorizer verified (``$context.authorizer.claims.sub``)
+VERIFIED_SUB_HEADER = "x-apigw-claim-sub"
 #: stage variable -> its header (``$stageVariables.apiVersion``)
 STAGE_VARIABLE_HEADERS: Mapping[str, str] = {"apiVersion": "x-apigw-stage-api-version"}
 #: ``$context.requestId``: the request id of API Gateway's access log and ``apigw-requestid``
@@ -186,7 +190,7 @@ class ContainerApp:
         request_id = headers.get(REQUEST_ID_HEADER, "")
         if not _REQUEST_ID.fullmatch(request_id):
             request_id = new_request_id()
-        claims = claims_from_headers(headers)
+        claims = verified_claims(headers)
         scopes = claims["scope"].split() if claims and claims.get("scope") else None
         stage_variables = {
             variable: headers[name] for variable, name in STAGE_VARIABLE_HEADERS.items() if headers.get(name)
@@ -228,29 +232,31 @@ class ContainerApp:
             return GatewayResponse.message(500, "Internal Server Error")
 
 
-def claims_from_headers(headers: Mapping[str, str]) -> dict[str, str] | None:
-    """The authorizer's claims from their headers, as API Gateway puts them in the event (strings; a
-    list as ``[a b]``); None when the request carries none (a public route: no authorizer ran).
+def verified_claims(headers: Mapping[str, str]) -> dict[str, str] | None:
+    """The claims of the bearer token, as API Gateway puts them in the event (strings; a list as
+    ``[a b]``), when API Gateway verified it: its ``sub`` is the one in ``x-apigw-claim-sub``.
+    None otherwise (a public route: no authorizer ran)."""
+    verified_sub = headers.get(VERIFIED_SUB_HEADER, "")
+    if not verified_sub:
+        return None
+    claims = _token_claims(headers.get("authorization", ""))
+    if claims is None or claims.get("sub") != verified_sub:
+        logger.warning("the bearer token is not the one API Gateway verified; no claims")
+        return None
+    return claims_for_event(claims)
 
-    A value given as JSON text (``"abc"``, ``["staff"]``: how parameter mapping renders a claim on
-    some APIs) is read back into that form too.
-    """
-    claims = {claim: _claim_text(headers[name]) for claim, name in CLAIM_HEADERS.items() if headers.get(name)}
-    return {claim: value for claim, value in claims.items() if value} or None
 
-
-def _claim_text(value: str) -> str:
-    text = value.strip()
-    if text[:1] in ('"', "[") and text[-1:] in ('"', "]"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            return text  # API Gateway's own list form, "[staff other]"
-        if isinstance(parsed, str):
-            return parsed
-        if isinstance(parsed, list):
-            return "[" + " ".join(str(item) for item in parsed) + "]"
-    return text
+def _token_claims(authorization: str) -> dict[str, Any] | None:
+    """The payload of a JWT (``Bearer <token>`` or the token alone), unverified: API Gateway verified it."""
+    token = authorization.strip().removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def read_request(environ: dict[str, Any], max_body_bytes: int = MAX_PAYLOAD_BYTES) -> HttpRequest:

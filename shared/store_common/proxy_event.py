@@ -32,6 +32,7 @@ __all__ = [
     "HttpRequest",
     "MalformedResponseError",
     "build_event",
+    "claims_for_event",
     "is_text",
     "map_response",
     "query_parameters",
@@ -91,6 +92,22 @@ def query_parameters(raw_query: str) -> dict[str, str]:
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
     return parameters
+
+
+def claims_for_event(claims: Mapping[str, Any]) -> dict[str, str]:
+    """Claims as API Gateway passes them to the integration: every value a string (a list as
+    ``[a b]``, an object as compact JSON)."""
+    result = {}
+    for name, value in claims.items():
+        if isinstance(value, bool):
+            result[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            result[name] = "[" + " ".join(str(item) for item in value) + "]"
+        elif isinstance(value, dict):
+            result[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            result[name] = str(value)
+    return result
 
 
 def build_event(

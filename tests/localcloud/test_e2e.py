@@ -45,7 +45,7 @@ def test_config_json(stack_config: dict[str, Any]) -> None:
     assert stack_config["apiUrl"] in stack_config["apis"].values()
 
 
-ITEMS = {
+ITEMS: dict[str, dict[str, Any]] = {
     "pets": {"name": "Rex", "species": "dog", "breed": "Labrador", "ageMonths": 30, "priceCents": 45000},
     "foods": {"name": "Biscuits", "species": "dog", "priceCents": 1299, "weightGrams": 2000},
 }

@@ -33,7 +33,10 @@ def test_bucket(echo_cloud: EchoCloud) -> None:
     assert name == "echo-test-echobucket"
     assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
     rules = s3.get_bucket_cors(Bucket=name)["CORSRules"]
-    assert rules[0]["AllowedOrigins"] == ["http://allowed.example"] and rules[0]["MaxAgeSeconds"] == 60
+    web = echo_cloud.cloud.web_url
+    local_web = [web, web.replace("://127.0.0.1:", "://localhost:")]  # added as the deployed web origin is
+    assert rules[0]["AllowedOrigins"] == ["http://allowed.example", *local_web]
+    assert rules[0]["MaxAgeSeconds"] == 60
 
 
 def test_user_pool_and_client(echo_cloud: EchoCloud) -> None:

@@ -91,15 +91,20 @@ def test_openapi_marks_exactly_the_staff_routes() -> None:
 
 def test_the_template_names_the_staff_routes_beside_them() -> None:
     """The same set, as the template's ``# staff only`` comments say it (a reader of template.yaml
-    sees who may call each route)."""
+    sees who may call each route): on a function's HttpApi event (Lambda) and on an
+    ``AWS::ApiGatewayV2::Route`` of an ECS service (Fargate) alike."""
     lines = (ROOT / "template.yaml").read_text().splitlines()
-    marked = set()
+    marked, fargate = set(), set()
     for index, line in enumerate(lines):
         if line.strip().endswith("# staff only"):
             block = "\n".join(lines[index : index + 6])
+            if "RouteKey: " in block:
+                fargate.add(block.split("RouteKey: ")[1].split("\n")[0].strip())
+                continue
             path = block.split("Path: ")[1].split("\n")[0].strip()
             method = block.split("Method: ")[1].split("\n")[0].strip()
             marked.add(f"{method} {path}")
+    assert fargate == {"PUT /pets/{petId}", "DELETE /pets/{petId}", "PUT /foods/{foodId}", "DELETE /foods/{foodId}"}
     assert marked == {
         "PUT /pets/{petId}",
         "DELETE /pets/{petId}",

@@ -53,8 +53,7 @@ from PIL import Image
 from localcloud import ACCOUNT_ID
 from localcloud.custom_resources import cloudformation_strings
 from localcloud.resource_types import DeployContext
-from localcloud.stack import REGISTRY, LocalStack, deploy
-from localcloud.template import load_template
+from localcloud.stack import REGISTRY, LocalStack, deploy_in_memory, in_process_clients
 from tests.iam_calls import Call, Grant, Recorder, Request, allow_grants, as_list, compare, iam_requests
 from tests.support import (
     DATA_STORE_TYPES,
@@ -69,7 +68,6 @@ from tests.support import (
     stack,
 )
 from tests.template.test_security_posture import ACTIONS_WITHOUT_RESOURCES
-from tools.openapi import in_process_clients
 
 FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function")
 #: managed policies left out of the comparison: CloudWatch Logs and X-Ray, written for the code
@@ -89,8 +87,7 @@ def deployed() -> LocalStack:
     """template.yaml with the edge (``DeployEdge=true``, us-east-1), deployed into an in-process
     moto as the local cloud deploys it: the transformed template and the physical names."""
     with mock_aws():
-        template = load_template(TEMPLATE_PATH, {"DeployEdge": "true"})
-        return deploy(template, in_process_clients(str(template.pseudo["AWS::Region"])), "")
+        return deploy_in_memory(TEMPLATE_PATH, {"DeployEdge": "true"})
 
 
 # ---------------------------------------------------------------------- running the cases

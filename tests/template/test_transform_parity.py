@@ -40,10 +40,22 @@ def body() -> dict[str, Any]:
 
 
 def operations() -> dict[tuple[str, str], dict[str, Any]]:
-    """(METHOD, path) -> OpenAPI operation, as the transform wrote them."""
+    """(METHOD, path) -> OpenAPI operation, as the transform wrote them, with its conditions
+    evaluated (the pets and foods functions' paths are ``Fn::If OnLambda``: StoreCompute=lambda,
+    the default) and each resource named as ``${LogicalId}``."""
+    template = transformed()
+    resolver = Resolver(
+        parameters=template.parameters,
+        pseudo_parameters=template.pseudo,
+        conditions=template.conditions,
+        mappings=template.mappings,
+        resource_ref=lambda name: "${" + name + "}",
+        resource_attribute=lambda name, attribute: "${" + f"{name}.{attribute}" + "}",
+    )
+    paths = resolver.resolve(body()["paths"], "paths")
     return {
         (method.upper(), path): operation
-        for path, item in body()["paths"].items()
+        for path, item in paths.items()
         for method, operation in item.items()
         if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation
     }
