@@ -3,19 +3,69 @@
 ``dev_process`` is ``python -m localcloud dev`` on the project's template, started once per session
 on free ports; ``stack_config`` is its config.json -- or, with ``E2E_CONFIG_URL`` set, a deployed
 stack's config.json instead, so the end-to-end, security and reliability suites run against AWS
-unchanged. One session fixture for all of them: the local cloud starts once, not once per folder.
+unchanged. One session fixture for all of them: the local cloud starts once, not once per folder
+(once per pytest-xdist worker that needs it).
+
+Tests that start a stack -- a local cloud, as a process or in this one, or a browser -- are marked
+``stack`` here, by the fixtures they use (``STACK_FIXTURES``) or because their module starts one
+itself (it holds one of ``STACK_STARTERS``): ``make quick`` runs ``-m "not stack"``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import sys
 
-import pytest
-import requests
+from tools.code_roots import code_roots
 
-from localcloud.child import DevChild, stop_dev
-from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev
+# Lambda's sys.path, for the tests that import handlers and the layer in this process: every code
+# folder of template.yaml (each layer's ContentUri, each function's CodeUri), before any service
+# code is imported. A new service in the template needs no entry anywhere else.
+sys.path[0:0] = [str(root) for root in code_roots() if str(root) not in sys.path]
+
+from collections.abc import Iterator  # noqa: E402 - after the code roots are on sys.path
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+from localcloud import child, cloud  # noqa: E402
+from localcloud.child import DevChild, stop_dev  # noqa: E402
+from tests.localcloud import conftest as localcloud_fixtures  # noqa: E402
+from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev  # noqa: E402
+
+#: fixtures that start a stack: ``localcloud dev`` (dev_process and what reads it), the echo
+#: template's LocalCloud, the web client's cloud and its Chromium, the benchmarks' cloud, the
+#: edge suite's short-TTL cloud, the OpenAPI-body LocalCloud
+STACK_FIXTURES = frozenset(
+    {
+        "dev_process",
+        "stack_config",
+        "api",
+        "echo_cloud",
+        "web_cloud",
+        "browser",
+        "page",
+        "bench_dev",
+        "short_ttl_dev",
+        "documented",
+    }
+)
+#: a test module that holds one of these starts a local cloud itself
+STACK_STARTERS = (child.start_dev, localcloud_fixtures.start_dev, cloud.LocalCloud)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    starts_a_stack: dict[str, bool] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__ not in starts_a_stack:
+            held = vars(module).values()
+            starts_a_stack[module.__name__] = any(s is v for v in held for s in STACK_STARTERS)
+        if (module is not None and starts_a_stack[module.__name__]) or STACK_FIXTURES.intersection(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")

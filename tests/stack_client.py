@@ -16,8 +16,14 @@ import boto3
 
 PASSWORD = "E2e-passw0rd-" + uuid.uuid4().hex[:6]
 TIMEOUT = 15
-PET = {"name": "Rex", "species": "dog", "breed": "Labrador", "ageMonths": 30, "priceCents": 45000}
-FOOD = {"name": "Biscuits", "species": "dog", "priceCents": 1299, "weightGrams": 2000}
+PET: dict[str, Any] = {
+    "name": "Rex",
+    "species": "dog",
+    "breed": "Labrador",
+    "ageMonths": 30,
+    "priceCents": 45000,
+}
+FOOD: dict[str, Any] = {"name": "Biscuits", "species": "dog", "priceCents": 1299, "weightGrams": 2000}
 #: Set by CI against a deployed stack (e.g. ``gh123456789-1``): every name ``unique`` makes, user
 #: emails included, then starts with ``<run id>-``, so that ``tools/delete_test_users.py`` can delete
 #: exactly this run's users. Unset, names are as they always were.

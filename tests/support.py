@@ -127,7 +127,7 @@ def invoker(monkeypatch: pytest.MonkeyPatch) -> Invoke:
 def lambda_handler(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
     """The function's handler, imported as Lambda would (its code folder is on pytest's pythonpath)."""
     module_name, function_name = stack().functions[logical_id].handler.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 class LambdaContext:
@@ -144,7 +144,7 @@ class LambdaContext:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{name}.json").read_text())  # type: ignore[no-any-return]
+    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 def body_of(response: dict[str, Any]) -> Any:

@@ -131,7 +131,7 @@ def test_persist_and_seed_survive_a_restart(tmp_path: Path) -> None:
         assert requests.get(f"{api}/pets/rex", timeout=30).json()["name"] == "Rex"
         token = run("token", "--config-url", f"{first.web_url}/config.json").stdout.strip()
         headers = {"Authorization": f"Bearer {token}"}
-        body = {"name": "Kept", "species": "cat", "priceCents": 1}
+        body: dict[str, Any] = {"name": "Kept", "species": "cat", "priceCents": 1}
         assert requests.put(f"{api}/pets/kept", json=body, headers=headers, timeout=30).status_code == 201
         pool_id = first.config["cognito"]["userPoolId"]
     finally:
@@ -392,7 +392,7 @@ def test_the_console_is_quiet_unless_verbose(dev_process: DevChild) -> None:
 
     config = dev_process.config
     token = sign_in_demo(config)["AccessToken"]
-    pet = {"name": "Quiet", "species": "cat", "priceCents": 1}
+    pet: dict[str, Any] = {"name": "Quiet", "species": "cat", "priceCents": 1}
     headers = {"Authorization": f"Bearer {token}", "If-None-Match": "*"}
     created = requests.put(f"{config['apiUrl']}/pets/{uuid_hex()}", json=pet, headers=headers, timeout=30)
     assert created.status_code == 201, created.text

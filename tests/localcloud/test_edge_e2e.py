@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 TIMEOUT = 15
 V1 = {"Accept": "application/vnd.petstore.v1+json"}
 V2 = {"Accept": "application/vnd.petstore.v2+json"}
-PET = {"name": "Edgy", "species": "cat", "priceCents": 1200}
+PET: dict[str, Any] = {"name": "Edgy", "species": "cat", "priceCents": 1200}
 SHORT_TTL_SECONDS = 3
 ALLOWED_ORIGIN = os.environ.get("E2E_ALLOWED_ORIGIN", "http://127.0.0.1:3000")
 

@@ -6,10 +6,10 @@ import json
 import pytest
 
 from localcloud.events_v2 import HttpRequest, MalformedResponseError, build_event, map_response
-from localcloud.routes import ApiSpec, Route, RouteMatch, Stage
+from localcloud.routes import ApiSpec, Integration, Route, RouteMatch, Stage
 
 API = ApiSpec("Api", "abc123", stages=[Stage("$default", {"apiVersion": "v2"})])
-MATCH = RouteMatch(Route("GET /pets/{petId}", "GET", "/pets/{petId}", "Fn"), {"petId": "rex"})
+MATCH = RouteMatch(Route("GET /pets/{petId}", "GET", "/pets/{petId}", Integration("Fn")), {"petId": "rex"})
 
 
 def request(**changes: object) -> HttpRequest:
@@ -76,7 +76,7 @@ def test_keys_with_nothing_to_say_are_left_out() -> None:
         request(raw_query="", headers={}),
         ApiSpec("Api", "abc"),
         Stage("$default"),
-        RouteMatch(Route("GET /pets", "GET", "/pets", "Fn"), {}),
+        RouteMatch(Route("GET /pets", "GET", "/pets", Integration("Fn")), {}),
         account_id="1",
         request_id="r",
         domain_name="d",
@@ -129,7 +129,7 @@ def test_named_stage_in_event() -> None:
         request_id="r",
         domain_name="d",
     )
-    assert built["requestContext"]["stage"] == "v1"  # type: ignore[index]
+    assert built["requestContext"]["stage"] == "v1"
     assert built["rawPath"] == "/v1/pets/rex"
     assert built["stageVariables"] == {"apiVersion": "v1"}
 

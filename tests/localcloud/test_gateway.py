@@ -193,7 +193,7 @@ def test_web_server_serves_config_json(echo_cloud: EchoCloud) -> None:
 
 
 def _aws(echo_cloud: EchoCloud, service: str) -> Any:
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # boto3-stubs knows services by literal name only
         service,
         endpoint_url=echo_cloud.config["awsEndpointUrl"],
         region_name="us-east-1",

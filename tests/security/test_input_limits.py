@@ -57,7 +57,7 @@ def unchanged(pet: tuple[str, dict[str, Any]]) -> None:
 def raw_request(api: str, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Any:
     """A request exactly as written (``requests`` would normalise the path or refuse it)."""
     parts = urlsplit(api)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)  # type: ignore[arg-type]
     try:
         connection.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
         for name, value in {**headers, "Content-Length": str(len(body))}.items():

@@ -435,8 +435,8 @@ class Conflicting:
     def transact_write_items(self, **kwargs: Any) -> Any:
         from botocore.exceptions import ClientError
 
-        error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
-        reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
+        error: Any = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+        reasons: Any = [{"Code": "TransactionConflict"}, {"Code": "None"}]
         raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
 
 

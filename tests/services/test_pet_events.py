@@ -26,7 +26,7 @@ def listen(bus: str) -> str:
     return str(url)
 
 
-def received(url: str) -> list[dict]:  # type: ignore[type-arg]
+def received(url: str) -> list[dict]:
     messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return [json.loads(message["Body"]) for message in messages]
 

@@ -15,7 +15,7 @@ def template_routes() -> dict[str, set[tuple[str, str]]]:
     routes: dict[str, set[tuple[str, str]]] = {}
     for api in stack().apis.values():
         for route in api.routes:
-            routes.setdefault(route.function, set()).add((route.method, route.path))
+            routes.setdefault(route.function, set()).add((route.method, route.path))  # type: ignore[arg-type]
     return routes
 
 

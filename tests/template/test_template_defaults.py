@@ -10,7 +10,7 @@ import re
 from tests.support import RESOURCES, ROOT
 
 
-def properties(name: str) -> dict:  # type: ignore[type-arg]
+def properties(name: str) -> dict:
     return dict(RESOURCES[name]["Properties"])
 
 
