@@ -22,7 +22,7 @@ export UV_PYTHON_DOWNLOADS := never
 # a stack test starts its own local cloud); TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= auto
 
-.PHONY: setup dev quick test lint lock build deploy invoke staff token openapi clean browser publish-web bench loadtest checkov fuzz audit
+.PHONY: setup dev quick test lint lock build deploy docker-check invoke staff token openapi clean browser publish-web bench loadtest checkov fuzz audit
 
 ## setup: both environments, runtime and development tools, without running anything.
 setup: $(DEV_STAMP) $(CHECKOV_STAMP)
@@ -94,10 +94,13 @@ quick: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest -m "not stack" -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 ## test: what CI runs: lint, then every test in parallel (pytest-xdist): template checks (checkov,
-##   sam build), unit tests, and the stack tests (local clouds, the browser). On Debian without
+##   sam build), unit tests, and the stack tests (local clouds, the browser); then the end-to-end
+##   suite again with pets and foods on ECS Fargate (StoreCompute=fargate). On Debian without
 ##   /usr/bin/chromium it first runs `make browser`.
+E2E_SUITE := tests/localcloud/test_e2e.py tests/localcloud/test_e2e_people.py tests/localcloud/test_e2e_photos.py
 test: lint $(CHECKOV_STAMP) $(if $(wildcard /usr/bin/chromium),,browser)
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --store-compute=fargate $(E2E_SUITE) $(PYTEST_ARGS)
 
 ## checkov: install checkov (requirements-checkov.lock) into its own $(CHECKOV_VENV).
 checkov: $(CHECKOV_STAMP)
@@ -135,9 +138,19 @@ lint: $(DEV_STAMP)
 build: $(DEV_STAMP)
 	$(VENV)/bin/sam build
 
-## deploy: sam deploy; ENV=prod for the prod configuration of samconfig.toml.
-deploy: build
+## deploy: sam deploy; ENV=prod for the prod configuration of samconfig.toml. COMPUTE=fargate runs
+##   pets and foods on ECS Fargate: Docker (checked first) builds and pushes their images, and the
+##   stack is deployed with each image's digest (tools/deploy_fargate.py; docs/choosing-compute.md).
+deploy: $(if $(filter fargate,$(COMPUTE)),docker-check,) build
+ifeq ($(COMPUTE),fargate)
+	$(PY) -m tools.deploy_fargate --config-env $(or $(ENV),default)
+else
 	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default) $(if $(GUIDED),--guided,)
+endif
+
+# before sam build: a missing Docker is one line, not a build later
+docker-check: $(STAMP)
+	@$(PY) -m tools.deploy_fargate --check-docker
 
 ## publish-web: upload web/ and a config.json built from the stack's outputs to its WebBucket,
 ##   then invalidate CloudFront. STACK defaults to samconfig.toml's stack_name (ENV=prod for [prod]).

@@ -39,6 +39,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--requests", "400", "--seconds", "5"],
         ["--requests", "3", "--seconds", "1", "--concurrency", "1", "2"],
     ),
+    "compute": (
+        "compute.py",
+        ["--requests", "200", "--seconds", "5"],
+        ["--requests", "3", "--seconds", "1", "--concurrency", "1"],
+    ),
     "resize": (
         "resize.py",
         ["--runs", "5", "--upload-runs", "3"],

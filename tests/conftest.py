@@ -68,12 +68,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.stack)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-compute",
+        choices=("lambda", "fargate"),
+        default="lambda",
+        help="StoreCompute of the local cloud the stack tests start: where pets and foods run "
+        "(make test runs the end-to-end suite with each)",
+    )
+
+
 @pytest.fixture(scope="session")
-def dev_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChild]:
+def store_compute(request: pytest.FixtureRequest) -> str:
+    """The template's StoreCompute under test (``--store-compute``)."""
+    return str(request.config.getoption("--store-compute"))
+
+
+@pytest.fixture(scope="session")
+def dev_process(tmp_path_factory: pytest.TempPathFactory, store_compute: str) -> Iterator[DevChild]:
     if E2E_CONFIG_URL:
         pytest.skip("runs against the local cloud only (E2E_CONFIG_URL is set)")
     tmp = tmp_path_factory.mktemp("dev")
-    dev = start_dev(tmp)
+    dev = start_dev(tmp, "--parameter-overrides", f"StoreCompute={store_compute}")
     try:
         yield dev
     finally:

@@ -75,7 +75,15 @@ def test_make_bench_runs_every_benchmark_at_a_tiny_size(bench_dev: DevChild, tmp
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = results.read_text()
-    for heading in ("## Summary", "### Cold start", "### Local cloud", "### Photo pipeline", "### Edge"):
+    headings = (
+        "## Summary",
+        "### Cold start",
+        "### Local cloud",
+        "on Lambda and on Fargate",
+        "### Photo pipeline",
+        "### Edge",
+    )
+    for heading in headings:
         assert heading in text, text
     for figure in ("GET /pets/{petId}", "POST /comments (JWT)", "pets.handler", "upload to READY", "edge"):
         assert figure in text

@@ -164,6 +164,38 @@ def test_comment_idempotency_key(api: str, auth: dict[str, str]) -> None:
     assert len(requests.get(f"{api}/comments/{page_id}", timeout=TIMEOUT).json()["items"]) == 1
 
 
+@pytest.mark.parametrize("collection", ["pets", "foods"])
+def test_a_customer_cannot_write_even_with_headers_that_claim_to_be_api_gateway(
+    api: str, stack_config: dict[str, Any], collection: str
+) -> None:
+    """On Fargate the integration overwrites every ``x-apigw-*`` header the container reads (a
+    client's own never arrive); on Lambda they are plain headers. Either way: 403, nothing stored."""
+    cognito = stack_config["cognito"]
+    email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+    customer = sign_up_and_in(
+        cognito_client(stack_config), cognito["userPoolId"], cognito["userPoolClientId"], email
+    )
+    url = f"{api}/{collection}/{unique(collection)}"
+    forged = {"x-apigw-claim-sub": "someone-else", "x-apigw-stage-api-version": "v1"}
+    headers = {"Authorization": f"Bearer {customer['AccessToken']}", **forged}
+    answer = requests.put(url, json=ITEMS[collection], headers=headers, timeout=TIMEOUT)
+    assert answer.status_code == 403, answer.text
+    assert "staff" in answer.json()["message"]
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+
+
+def test_the_console_names_what_served_each_catalogue_request(
+    api: str, request: pytest.FixtureRequest, store_compute: str
+) -> None:
+    """StoreCompute=lambda: the functions; fargate: the ECS services' tasks (``PetsService/1``)."""
+    dev = request.getfixturevalue("dev_process")  # the local cloud's console: not on AWS
+    for collection in ("pets", "foods"):
+        assert requests.get(f"{api}/{collection}", timeout=TIMEOUT).status_code == 200
+    served = [line for line in dev.output().splitlines() if line.startswith("[StoreApi] GET /pets ->")]
+    expected = "PetsService/" if store_compute == "fargate" else "PetsFunction"
+    assert served and all(expected in line for line in served), served
+
+
 def test_unknown_route(api: str) -> None:
     response = requests.get(f"{api}/nothing/here", timeout=TIMEOUT)
     assert response.status_code == 404
