@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
-# sam build needs the Lambda runtime's Python on PATH (see README, "Building").
+# sam build needs the Lambda runtime's Python on PATH (see docs/deploy.md, "Prerequisites").
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 # the environments use $(PYTHON); uv never downloads one
 export UV_PYTHON_DOWNLOADS := never
@@ -111,7 +111,7 @@ fuzz: $(DEV_STAMP)
 	FUZZ_EXAMPLES=$(or $(EXAMPLES),400) FUZZ_RANDOM=1 $(PY) -m pytest -p no:cacheprovider -q -s tests/security/test_fuzz_api.py $(PYTEST_ARGS)
 
 ## audit: known vulnerabilities in the pinned dependencies (pip-audit; needs PyPI's advisory
-##   service) and checkov on template.yaml. Accepted exceptions are listed in the README.
+##   service) and checkov on template.yaml. Accepted exceptions are listed in docs/reliability.md.
 audit: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/pip-audit --strict --progress-spinner off --disable-pip -r requirements-dev.lock $(AUDIT_IGNORE)
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact

@@ -212,7 +212,7 @@ def _dev(args: argparse.Namespace) -> int:
         elif cloud.stack.warnings:
             console(
                 f"localcloud: {len(cloud.stack.warnings)} template features are not emulated locally "
-                "(ARGS=--verbose lists them; the README's local cloud page says why)"
+                "(ARGS=--verbose lists them; docs/local-cloud.md says why)"
             )
         for failure in cloud.stack.failures:
             console(f"localcloud: WARNING: {failure}")

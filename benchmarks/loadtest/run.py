@@ -1,7 +1,7 @@
 """``make loadtest``: Cognito-authenticated load on a stack, by Locust, headless, bounded in time.
 
-1. reads the target's config.json (``--config-url``, or ``CONFIG_URL``; default the local cloud of
-   ``make dev`` at http://127.0.0.1:3000/config.json) and refuses a target that is not on this
+1. reads the target's config.json (``--config-url``, or ``CONFIG_URL``; default the running
+   ``make dev``, wherever its ports are: the stack it recorded in ``.localcloud/stack.json``) and refuses a target that is not on this
    machine unless ``--allow-remote`` (or ``ALLOW_REMOTE=1``) is given;
 2. creates ``--users`` Cognito users in its user pool: ``SignUp``, ``AdminConfirmSignUp`` and
    ``AdminAddUserToGroup`` (staff: they edit the catalogue)

@@ -240,7 +240,7 @@ class HttpApiStage(ResourceType):
 
     types = ("AWS::ApiGatewayV2::Stage",)
     emulated = frozenset({"ApiId", "StageName", "StageVariables"})
-    # Throttling (DefaultRouteSettings, RouteSettings) and access logs are not emulated: README.
+    # Throttling (DefaultRouteSettings, RouteSettings) and access logs are not emulated: docs/local-cloud.md.
     no_local_meaning = frozenset(
         {
             "AutoDeploy",

@@ -15,7 +15,7 @@ It runs over HTTP against the stack under test (the local cloud, or ``E2E_CONFIG
 a valid access token, once without (so every write must be a 401), and once on the v1 stage. The
 size is ``FUZZ_EXAMPLES`` requests per run: small and derandomized (the same cases every time) in
 ``make test``, large and random in ``make fuzz``. A failure prints the request to reproduce it;
-each bug found this way is kept as a plain test in ``test_fuzz_findings.py``.
+each bug found this way is kept as a plain test in ``test_input_limits.py``.
 
 Not checked, on purpose: a method the document does not list is a 404 ``{"message":"Not Found"}``
 as API Gateway answers it, not a 405 (schemathesis' ``unsupported_method``); and valid input may

@@ -14,10 +14,10 @@ secret, so there they are signed with an attacker's key and are refused for the 
 
 Documented behaviour, tested as such (not attacks, since API Gateway accepts them):
 
-* The template's routes require no scopes, so an **ID token** whose ``aud`` is the app client is
-  accepted like an access token (API Gateway's documented rule: ``aud`` or ``client_id`` must
-  match the audience). A route that named scopes would refuse it (403), see
-  ``tests/localcloud/test_authorizer.py::test_scopes``.
+* Every signed-in route requires the ``aws.cognito.signin.user.admin`` scope, so an **ID token**
+  (no ``scope`` claim), though its ``aud`` is the app client, is refused with 403 (API Gateway's
+  rule: ``aud`` or ``client_id`` must match the audience, then the route's scopes must be in the
+  token's); see ``tests/localcloud/test_authorizer.py::test_scopes``.
 * A JWT authorizer verifies tokens offline: the access token of a user who was **disabled or
   deleted** stays valid until it expires (at most ``AccessTokenValidity``, 60 minutes); after
   expiry it is refused (cases below), and such a user can no longer get a new one.

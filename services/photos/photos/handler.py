@@ -54,7 +54,7 @@ app = create_app()
     **staff_only_route(
         {
             **ok_response(UploadTicket, "Created", status=201),
-            **error_responses(400, 404, 413, 415),
+            **error_responses(400, 404, 409, 413, 415),
         }
     ),
 )
