@@ -21,6 +21,9 @@ export UV_PYTHON_DOWNLOADS := never
 # pytest-xdist workers of make test and make quick: one per core, at most 4 (each worker that runs
 # a stack test starts its own local cloud); TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= auto
+# loadgroup: the tests of one xdist_group run on one worker (tests/conftest.py groups those that
+# share moto's in-process state)
+XDIST = -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
 
 .PHONY: setup dev quick test lint lock build deploy docker-check invoke staff token openapi clean browser publish-web bench loadtest checkov fuzz audit
 
@@ -91,7 +94,7 @@ dev: $(STAMP)
 ## quick: the fast tier: unit tests and template checks (checkov included), no stack started
 ##   (pytest -m "not stack", in parallel). No lint: `make lint quick` for both.
 quick: $(DEV_STAMP) $(CHECKOV_STAMP)
-	$(PY) -m pytest -m "not stack" -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack" $(XDIST) $(PYTEST_ARGS)
 
 ## test: what CI runs: lint, then every test in parallel (pytest-xdist): template checks (checkov,
 ##   sam build), unit tests, and the stack tests (local clouds, the browser); then the end-to-end
@@ -99,7 +102,7 @@ quick: $(DEV_STAMP) $(CHECKOV_STAMP)
 ##   /usr/bin/chromium it first runs `make browser`.
 E2E_SUITE := tests/localcloud/test_e2e.py tests/localcloud/test_e2e_people.py tests/localcloud/test_e2e_photos.py
 test: lint $(CHECKOV_STAMP) $(if $(wildcard /usr/bin/chromium),,browser)
-	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --store-compute=fargate $(E2E_SUITE) $(PYTEST_ARGS)
 
 ## checkov: install checkov (requirements-checkov.lock) into its own $(CHECKOV_VENV).

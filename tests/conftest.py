@@ -29,6 +29,7 @@ import pytest  # noqa: E402
 import requests  # noqa: E402
 
 from localcloud import child, cloud  # noqa: E402
+from localcloud.aws_backend import AwsBackend  # noqa: E402
 from localcloud.child import DevChild, stop_dev  # noqa: E402
 from tests.localcloud import conftest as localcloud_fixtures  # noqa: E402
 from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev  # noqa: E402
@@ -54,18 +55,31 @@ STACK_FIXTURES = frozenset(
 STACK_STARTERS = (child.start_dev, localcloud_fixtures.start_dev, cloud.LocalCloud)
 
 
+#: moto's server in this process (the echo LocalCloud, an AwsBackend) serves moto's global state,
+#: which any other test's ``mock_aws`` resets. So under pytest-xdist (``--dist loadgroup``) the tests
+#: that use one run on one worker, one after the other, as they do in a single process.
+IN_PROCESS_MOTO_FIXTURES = frozenset({"echo_cloud", "documented"})
+IN_PROCESS_MOTO = (cloud.LocalCloud, AwsBackend)
+
+
+def _holds(module: object, values: tuple[object, ...], cache: dict[str, bool]) -> bool:
+    name = getattr(module, "__name__", "")
+    if module is not None and name not in cache:
+        cache[name] = any(v is held for held in vars(module).values() for v in values)
+    return module is not None and cache[name]
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     starts_a_stack: dict[str, bool] = {}
+    serves_moto: dict[str, bool] = {}
     for item in items:
         module = getattr(item, "module", None)
-        if module is not None and module.__name__ not in starts_a_stack:
-            held = vars(module).values()
-            starts_a_stack[module.__name__] = any(s is v for v in held for s in STACK_STARTERS)
-        if (module is not None and starts_a_stack[module.__name__]) or STACK_FIXTURES.intersection(
-            getattr(item, "fixturenames", ())
-        ):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if _holds(module, STACK_STARTERS, starts_a_stack) or STACK_FIXTURES & fixtures:
             item.add_marker(pytest.mark.stack)
+        if _holds(module, IN_PROCESS_MOTO, serves_moto) or IN_PROCESS_MOTO_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.xdist_group("in-process-moto"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
