@@ -220,7 +220,7 @@ class CloudFrontDistribution(ResourceType):
             behaviors=tuple(behaviors),
             default_root_object=str(config.get("DefaultRootObject") or ""),
         )
-        context.distributions[resource.logical_id] = spec
+        context.deployed.distributions[resource.logical_id] = spec
         return Physical(ref=identifier, attributes={"Id": identifier, "DomainName": host})
 
     def _behavior(

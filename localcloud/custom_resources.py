@@ -306,7 +306,7 @@ class CustomResource(ResourceType):
                 f"ServiceToken {token!r} is not a function of this template that runs locally "
                 "(SNS service tokens are not emulated)"
             )
-        spec = context.functions[function]
+        spec = context.deployed.functions[function]
         records = _Records(context.client("dynamodb"), context.stack_name)
         record = records.get(logical_id)
         runner = context.custom_resources
@@ -334,7 +334,7 @@ class CustomResource(ResourceType):
         try:
             answer = runner.request(spec, event)
         except CustomResourceError as error:
-            context.failures.append(f"{logical_id} ({resource.type}): {event['RequestType']} failed: {error}")
+            context.deployed.failures.append(f"{logical_id} ({resource.type}): {event['RequestType']} failed: {error}")
             return _physical(record) if record is not None else Physical(ref=context.default_name(resource))
         if record is not None and answer.physical_id != record["physicalResourceId"]:
             self._delete_replaced(runner, spec, event, record, context)
@@ -360,7 +360,7 @@ class CustomResource(ResourceType):
         try:
             runner.request(spec, event)
         except CustomResourceError as error:
-            context.failures.append(
+            context.deployed.failures.append(
                 f"{update['LogicalResourceId']}: Delete of the replaced {record['physicalResourceId']} failed: {error}"
             )
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DeployContext",
+    "Deployed",
     "Physical",
     "ResourceType",
     "UnsupportedResourceError",
@@ -67,8 +68,27 @@ class Physical:
 
 
 @dataclass
+class Deployed:
+    """What deploying collects, resource by resource: the local cloud then runs and serves it."""
+
+    warnings: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    #: layer version ARN -> its local folder
+    layers: dict[str, Path] = field(default_factory=dict)
+    apis: dict[str, ApiSpec] = field(default_factory=dict)
+    distributions: dict[str, DistributionSpec] = field(default_factory=dict)
+    #: ECS task definition ARN -> its container, as a local process runs it
+    tasks: dict[str, TaskSpec] = field(default_factory=dict)
+    #: ECS services by logical id
+    ecs_services: dict[str, ServiceSpec] = field(default_factory=dict)
+    #: what failed while deploying without stopping the stack (a custom resource's FAILED answer)
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
 class DeployContext:
-    """What handlers need while the template is being deployed into the local backend."""
+    """What handlers are given while the template is being deployed into the local backend; what
+    they find out goes into :attr:`deployed`."""
 
     template: Template
     region: str
@@ -78,26 +98,15 @@ class DeployContext:
     client: Callable[[str], Any]
     #: evaluates intrinsic functions against parameters and the resources created so far
     resolve: Callable[[Any, str], Any]
-    warnings: list[str] = field(default_factory=list)
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
-    #: layer version ARN -> its local folder
-    layers: dict[str, Path] = field(default_factory=dict)
-    apis: dict[str, ApiSpec] = field(default_factory=dict)
     #: distribution logical id -> ``host:port`` of its local edge server (only those served)
     edge_hosts: dict[str, str] = field(default_factory=dict)
-    distributions: dict[str, DistributionSpec] = field(default_factory=dict)
-    #: ECS task definition ARN -> its container, as a local process runs it
-    tasks: dict[str, TaskSpec] = field(default_factory=dict)
-    #: ECS services by logical id
-    ecs_services: dict[str, ServiceSpec] = field(default_factory=dict)
     #: runs custom resources' functions; None where nothing runs them (``invoke``)
     custom_resources: CustomResourceRunner | None = None
-    #: what failed while deploying without stopping the stack (a custom resource's FAILED answer)
-    failures: list[str] = field(default_factory=list)
+    deployed: Deployed = field(default_factory=Deployed)
 
     def warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
+        if message not in self.deployed.warnings:
+            self.deployed.warnings.append(message)
 
     def function_for_arn(self, arn: Any) -> str | None:
         """The logical id of the template function an ARN names (with or without a version or alias).
@@ -106,7 +115,7 @@ class DeployContext:
         alias runs the function's current code. None when no function of the template that runs
         locally has that ARN.
         """
-        for logical_id, spec in self.functions.items():
+        for logical_id, spec in self.deployed.functions.items():
             if arn == spec.arn or (isinstance(arn, str) and arn.startswith(spec.arn + ":")):
                 return logical_id
         return None

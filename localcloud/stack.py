@@ -23,7 +23,7 @@ from localcloud.cloudfront import DistributionSpec
 from localcloud.custom_resources import CustomResourceRunner
 from localcloud.functions import FunctionSpec
 from localcloud.intrinsics import IntrinsicError, Resolver, references
-from localcloud.resource_types import DeployContext, Physical, UnsupportedResourceError
+from localcloud.resource_types import DeployContext, Deployed, Physical, UnsupportedResourceError
 from localcloud.resources import REGISTRY, handler_for, support_of
 from localcloud.resources.ecs import ServiceSpec
 from localcloud.routes import ApiSpec
@@ -173,14 +173,16 @@ def deploy(
         stack_name=stack.stack_name,
         client=client,
         resolve=resolve,
-        warnings=stack.warnings,
-        functions=stack.functions,
-        apis=stack.apis,
         edge_hosts=dict(edge_hosts or {}),
-        distributions=stack.distributions,
-        ecs_services=stack.ecs_services,
         custom_resources=custom_resources,
-        failures=stack.failures,
+        deployed=Deployed(  # the stack's own collections, filled in place
+            warnings=stack.warnings,
+            functions=stack.functions,
+            apis=stack.apis,
+            distributions=stack.distributions,
+            ecs_services=stack.ecs_services,
+            failures=stack.failures,
+        ),
     )
     for logical_id in deployment_order(template):
         resource = template.resources[logical_id]

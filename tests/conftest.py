@@ -31,8 +31,8 @@ import requests  # noqa: E402
 from localcloud import child, cloud  # noqa: E402
 from localcloud.aws_backend import AwsBackend  # noqa: E402
 from localcloud.child import DevChild, stop_dev  # noqa: E402
-from tests.localcloud import conftest as localcloud_fixtures  # noqa: E402
-from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev  # noqa: E402
+from tests import support  # noqa: E402
+from tests.support import E2E_CONFIG_URL, start_dev  # noqa: E402
 
 #: fixtures that start a stack: ``localcloud dev`` (dev_process and what reads it), the echo
 #: template's LocalCloud, the web client's cloud and its Chromium, the benchmarks' cloud, the
@@ -52,7 +52,7 @@ STACK_FIXTURES = frozenset(
     }
 )
 #: a test module that holds one of these starts a local cloud itself
-STACK_STARTERS = (child.start_dev, localcloud_fixtures.start_dev, cloud.LocalCloud)
+STACK_STARTERS = (child.start_dev, support.start_dev, cloud.LocalCloud)
 
 
 #: moto's server in this process (the echo LocalCloud, an AwsBackend) serves moto's global state,

@@ -21,7 +21,8 @@ import boto3
 import pytest
 from moto import mock_aws  # before any boto3 client exists, so moto intercepts them all
 
-from localcloud import ACCOUNT_ID
+from localcloud import ACCOUNT_ID, child
+from localcloud.child import DevChild
 from localcloud.resource_types import DeployContext
 from localcloud.stack import REGISTRY, LocalStack, deploy_in_memory, in_process_clients
 from localcloud.template import load_yaml
@@ -149,3 +150,22 @@ def load_event(name: str) -> dict[str, Any]:
 
 def body_of(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+# ---------------------------------------------------------------------- dev subprocesses
+#: a deployed stack's config.json: the end-to-end, security and reliability suites run against it
+E2E_CONFIG_URL = os.environ.get("E2E_CONFIG_URL")
+START_TIMEOUT_SECONDS = 60
+#: what ``make dev`` passes (its LOCAL_PARAMETERS): the project's template runs with its edge
+MAKE_DEV_PARAMETERS = ("--parameter-overrides", "DeployEdge=true")
+
+
+def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevChild:
+    """``python -m localcloud dev`` on free ports, waited for (bounded) through its ready file.
+
+    The project's template starts as ``make dev`` starts it (edge included); ``extra`` may add
+    ``--parameter-overrides`` of its own (they add to, or override, these).
+    """
+    defaults = MAKE_DEV_PARAMETERS if template is None else ()
+    template_path = str(template or ROOT / "template.yaml")
+    return child.start_dev(tmp, *defaults, "--template", template_path, *extra, timeout=START_TIMEOUT_SECONDS)

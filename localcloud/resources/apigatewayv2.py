@@ -71,7 +71,7 @@ def _short_id(text: str, length: int) -> str:
 
 
 def _api(context: DeployContext, api_id: Any, where: str) -> ApiSpec:
-    api = next((api for api in context.apis.values() if api.api_id == api_id), None)
+    api = next((api for api in context.deployed.apis.values() if api.api_id == api_id), None)
     if api is None:
         raise UnsupportedResourceError(f"{where}: ApiId {api_id!r} is not an HTTP API of this template")
     return api
@@ -104,7 +104,7 @@ class HttpApi(ResourceType):
         if str(props.get("ProtocolType", "HTTP")).upper() == "WEBSOCKET":
             raise UnsupportedResourceError(f"{where}: WebSocket APIs are not emulated locally")
         api = ApiSpec(logical_id=where, api_id=api_id_for(context.stack_name, where))
-        context.apis[where] = api
+        context.deployed.apis[where] = api
         body = props.get("Body")
         if body is None and "BodyS3Location" in props:
             path = context.template.local_path(props["BodyS3Location"])

@@ -110,7 +110,7 @@ class LambdaFunction(ResourceType):
             reserved_concurrency=int(reserved) if reserved is not None else None,
             dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn"),
         )
-        context.functions[resource.logical_id] = spec
+        context.deployed.functions[resource.logical_id] = spec
         _ensure_function(context, spec)
         return physical
 
@@ -118,8 +118,8 @@ class LambdaFunction(ResourceType):
     def _layer_dirs(resource: Resource, layers: list[Any], context: DeployContext) -> list[Path]:
         directories = []
         for layer in layers:
-            if layer in context.layers:
-                directories.append(context.layers[layer])
+            if layer in context.deployed.layers:
+                directories.append(context.deployed.layers[layer])
             else:
                 context.warn(f"{resource.logical_id}: layer {layer} is not a local layer of this template")
         return directories
@@ -179,7 +179,7 @@ class LambdaAlias(ResourceType):
             except ClientError as race:
                 if error_code(race) != "ResourceConflictException":
                     raise
-        context.functions[function.logical_id] = dataclasses.replace(function, alias=name)
+        context.deployed.functions[function.logical_id] = dataclasses.replace(function, alias=name)
         return Physical(ref=f"{function.arn}:{name}", attributes={"AliasArn": f"{function.arn}:{name}"})
 
 
@@ -202,7 +202,7 @@ class LambdaEventInvokeConfig(ResourceType):
                 f"{resource.logical_id}: DestinationConfig is not emulated locally (DeadLetterConfig is)"
             )
         retries = int(props.get("MaximumRetryAttempts", function.async_retries))
-        context.functions[function.logical_id] = dataclasses.replace(function, async_retries=retries)
+        context.deployed.functions[function.logical_id] = dataclasses.replace(function, async_retries=retries)
         return Physical(ref=f"{function.function_name}:{props.get('Qualifier', '$LATEST')}")
 
 
@@ -224,19 +224,19 @@ class LambdaLayerVersion(ResourceType):
                 f"{resource.logical_id}: Content must be a local folder (ContentUri)"
             )
         arn = context.arn("lambda", f"layer:{name}:1")
-        context.layers[arn] = folder
+        context.deployed.layers[arn] = folder
         return Physical(ref=arn, attributes={"LayerVersionArn": arn})
 
 
 def _local_function(context: DeployContext, name_or_arn: Any, resource: Resource) -> FunctionSpec:
     logical_id = context.function_for_arn(name_or_arn) or next(
-        (lid for lid, spec in context.functions.items() if spec.function_name == name_or_arn), None
+        (lid for lid, spec in context.deployed.functions.items() if spec.function_name == name_or_arn), None
     )
     if logical_id is None:
         raise UnsupportedResourceError(
             f"{resource.logical_id}: {name_or_arn} is not a function of this template that runs locally"
         )
-    return context.functions[logical_id]
+    return context.deployed.functions[logical_id]
 
 
 def _placeholder_zip() -> bytes:

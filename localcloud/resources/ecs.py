@@ -169,7 +169,7 @@ class EcsTaskDefinition(ResourceType):
         if not command:
             raise UnsupportedResourceError(f"{where}: the container has no command (CMD)")
         ports = [int(mapping["ContainerPort"]) for mapping in container.get("PortMappings") or []]
-        context.tasks[arn] = TaskSpec(
+        context.deployed.tasks[arn] = TaskSpec(
             logical_id=where,
             container=str(container.get("Name", "app")),
             command=tuple(_local_path(argument, layout, roots) for argument in command),
@@ -226,11 +226,11 @@ class EcsService(ResourceType):
     def deploy(self, resource: Resource, context: DeployContext) -> Physical:
         where = resource.logical_id
         props = context.resolve(resource.properties, where)
-        task = context.tasks.get(str(props.get("TaskDefinition")))
+        task = context.deployed.tasks.get(str(props.get("TaskDefinition")))
         if task is None:
             raise UnsupportedResourceError(f"{where}: its task definition does not run locally")
         name = str(props.get("ServiceName") or context.default_name(resource, 255))
-        context.ecs_services[where] = ServiceSpec(
+        context.deployed.ecs_services[where] = ServiceSpec(
             logical_id=where,
             name=name,
             task=task,

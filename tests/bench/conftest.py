@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from localcloud.child import DevChild, stop_dev
-from tests.localcloud.conftest import E2E_CONFIG_URL, start_dev
+from tests.support import E2E_CONFIG_URL, start_dev
 
 
 @pytest.fixture(scope="package")

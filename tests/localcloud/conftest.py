@@ -1,8 +1,9 @@
 """Fixtures of the local cloud's tests.
 
 * ``echo_cloud``: the test template (``fixtures/echo``) running in this process, on free ports;
-* ``start_dev`` / ``stop_dev``: ``python -m localcloud dev`` on the project's template as a
-  subprocess, driven only through its config.json. The session's shared one (``dev_process``,
+* ``start_dev`` (in ``tests/support.py``, as every suite uses it) / ``stop_dev``: ``python -m
+  localcloud dev`` on the project's template as a subprocess, driven only through its config.json.
+  The session's shared one (``dev_process``,
   ``stack_config``, or a deployed stack's config.json with ``E2E_CONFIG_URL``) is in
   ``tests/conftest.py``, for every test folder that drives the stack over HTTP.
 
@@ -11,7 +12,6 @@ Every process and server is stopped by a finalizer; every wait is bounded.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,16 +20,12 @@ from typing import Any
 
 import pytest
 
-from localcloud import child
-from localcloud.child import DevChild
 from localcloud.cloud import LocalCloud, Ports
 from localcloud.template import load_template, load_yaml
+from tests.support import ROOT as REPO
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ECHO_TEMPLATE = FIXTURES / "echo" / "template.yaml"
-E2E_CONFIG_URL = os.environ.get("E2E_CONFIG_URL")
-START_TIMEOUT_SECONDS = 60
 
 
 def relocatable_project_template() -> dict[str, Any]:
@@ -91,19 +87,3 @@ def echo_user_tokens(echo: EchoCloud, email: str = "tester@example.com") -> dict
     from localcloud.cognito_user import sign_in
 
     return sign_in(echo.config, email, "Echo-passw0rd")
-
-
-# ---------------------------------------------------------------------- dev subprocesses
-#: what ``make dev`` passes (its LOCAL_PARAMETERS): the project's template runs with its edge
-MAKE_DEV_PARAMETERS = ("--parameter-overrides", "DeployEdge=true")
-
-
-def start_dev(tmp: Path, *extra: str, template: Path | None = None) -> DevChild:
-    """``python -m localcloud dev`` on free ports, waited for (bounded) through its ready file.
-
-    The project's template starts as ``make dev`` starts it (edge included); ``extra`` may add
-    ``--parameter-overrides`` of its own (they add to, or override, these).
-    """
-    defaults = MAKE_DEV_PARAMETERS if template is None else ()
-    template_path = str(template or REPO / "template.yaml")
-    return child.start_dev(tmp, *defaults, "--template", template_path, *extra, timeout=START_TIMEOUT_SECONDS)

@@ -20,8 +20,9 @@ import yaml
 from localcloud.child import DevChild, stop_dev
 from localcloud.intrinsics import Resolver
 from localcloud.template import Template, load_template, load_yaml
+from tests.support import start_dev
 
-from .conftest import ECHO_TEMPLATE, REPO, relocatable_project_template, start_dev
+from .conftest import ECHO_TEMPLATE, REPO, relocatable_project_template
 
 pytestmark = pytest.mark.slow
 EVENTS = sorted((REPO / "events").glob("*.json"))

@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from localcloud.child import stop_dev
+from tests.support import start_dev
 
-from .conftest import start_dev
 from .test_local_hardening_workers import GONE_WITHIN_SECONDS, processes_with, wait_for
 
 pytestmark = pytest.mark.slow

@@ -31,8 +31,9 @@ import yaml
 from localcloud.child import DevChild, stop_dev
 from localcloud.cognito_user import sign_in
 from tests.stack_client import new_pet
+from tests.support import E2E_CONFIG_URL, start_dev
 
-from .conftest import E2E_CONFIG_URL, REPO, relocatable_project_template, start_dev
+from .conftest import REPO, relocatable_project_template
 
 pytestmark = pytest.mark.slow
 

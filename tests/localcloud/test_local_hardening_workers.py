@@ -25,8 +25,7 @@ import pytest
 import requests
 
 from localcloud.child import stop_dev
-
-from .conftest import start_dev
+from tests.support import start_dev
 
 pytestmark = pytest.mark.slow
 

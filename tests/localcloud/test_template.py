@@ -170,3 +170,24 @@ Resources:
     )
     with pytest.raises(TemplateError, match=r"the SAM transform refused the template: .*Globals"):
         load_template(path)
+
+
+def test_a_transform_is_kept_and_reused_for_exactly_the_same_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from samtranslator.translator.translator import Translator
+
+    from tests.support import TEMPLATE_PATH
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = load_template(TEMPLATE_PATH, {"Stage": "dev"})
+    assert len(list((tmp_path / "localcloud-transform").glob("*.json"))) == 1
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the SAM transform ran again")
+
+    monkeypatch.setattr(Translator, "translate", refuse)
+    again = load_template(TEMPLATE_PATH, {"Stage": "dev"})
+    assert again.document == first.document
+    with pytest.raises(AssertionError, match="ran again"):  # another parameter value: another input
+        load_template(TEMPLATE_PATH, {"Stage": "prod"})

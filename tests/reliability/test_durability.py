@@ -21,7 +21,6 @@ import pytest
 import requests
 
 from localcloud.child import DevChild, stop_dev
-from tests.localcloud.conftest import start_dev
 from tests.stack_client import (
     PASSWORD,
     PET,
@@ -32,6 +31,7 @@ from tests.stack_client import (
     sign_up_and_in,
     unique,
 )
+from tests.support import start_dev
 
 pytestmark = pytest.mark.slow
 

@@ -43,8 +43,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.localcloud.conftest import E2E_CONFIG_URL
 from tests.stack_client import PET, TIMEOUT, cognito_client, new_staff_tokens, sign_up_and_in, unique
+from tests.support import E2E_CONFIG_URL
 
 pytestmark = pytest.mark.slow
 

@@ -104,7 +104,12 @@ def test_the_template_names_the_staff_routes_beside_them() -> None:
             path = block.split("Path: ")[1].split("\n")[0].strip()
             method = block.split("Method: ")[1].split("\n")[0].strip()
             marked.add(f"{method} {path}")
-    assert fargate == {"PUT /pets/{petId}", "DELETE /pets/{petId}", "PUT /foods/{foodId}", "DELETE /foods/{foodId}"}
+    assert fargate == {
+        "PUT /pets/{petId}",
+        "DELETE /pets/{petId}",
+        "PUT /foods/{foodId}",
+        "DELETE /foods/{foodId}",
+    }
     assert marked == {
         "PUT /pets/{petId}",
         "DELETE /pets/{petId}",

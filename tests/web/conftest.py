@@ -23,7 +23,8 @@ import pytest
 from playwright.sync_api import ViewportSize
 
 from localcloud.child import DevChild, stop_dev
-from tests.localcloud.conftest import E2E_CONFIG_URL, REPO, start_dev
+from tests.support import E2E_CONFIG_URL, start_dev
+from tests.support import ROOT as REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
