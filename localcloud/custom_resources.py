@@ -334,7 +334,9 @@ class CustomResource(ResourceType):
         try:
             answer = runner.request(spec, event)
         except CustomResourceError as error:
-            context.deployed.failures.append(f"{logical_id} ({resource.type}): {event['RequestType']} failed: {error}")
+            context.deployed.failures.append(
+                f"{logical_id} ({resource.type}): {event['RequestType']} failed: {error}"
+            )
             return _physical(record) if record is not None else Physical(ref=context.default_name(resource))
         if record is not None and answer.physical_id != record["physicalResourceId"]:
             self._delete_replaced(runner, spec, event, record, context)
