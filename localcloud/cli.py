@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no running local cloud: a backend of its own with the template's resources, for this call",
     )
+    invoke.add_argument(
+        "--verbose", action="store_true", help="also the function's metrics lines (on stderr)"
+    )
 
     transform = commands.add_parser(
         "transform",

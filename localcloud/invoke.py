@@ -83,7 +83,12 @@ def invoke_function(args: argparse.Namespace) -> int:
             _stderr(f"localcloud: {args.function} cannot run locally: {'; '.join(reasons)}")
             return 2
         runtime = FunctionRuntime(
-            {args.function: stack.functions[args.function]}, endpoint, args.region, _stderr, max_workers=1
+            {args.function: stack.functions[args.function]},
+            endpoint,
+            args.region,
+            _stderr,
+            max_workers=1,
+            verbose=args.verbose,
         )
         result = runtime.invoke(args.function, event)
     except DeployError as error:

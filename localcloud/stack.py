@@ -10,6 +10,7 @@ distributions to serve. Custom resources run during the deployment, as on CloudF
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -206,13 +207,26 @@ def deploy(
 
 def in_process_clients(region: str) -> Callable[[str], Any]:
     """A boto3 client factory for an in-process moto (``mock_aws``): tools and tests that deploy
-    the template without a running local cloud."""
-    import boto3  # only where it is used: the local cloud's own clients come from its backend
+    the template without a running local cloud. The clients are made once per region and service,
+    from one session: moto answers whatever client sends, and a new session would read every
+    service model again (most of the cost of deploying a few tables)."""
 
     def client(service: str) -> Any:
-        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        return _in_process_client(region, service)
 
     return client
+
+
+@functools.cache
+def _in_process_client(region: str, service: str) -> Any:
+    return _in_process_session(region).client(service)
+
+
+@functools.cache
+def _in_process_session(region: str) -> Any:
+    import boto3  # only where it is used: the local cloud's own clients come from its backend
+
+    return boto3.session.Session(region_name=region)
 
 
 def deploy_in_memory(template_path: Path, parameter_overrides: Mapping[str, str] | None = None) -> LocalStack:

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 from PIL import Image, ImageDraw
 
-from tests.support import Invoke, create_data_stores, invoker, physical_name
+from tests.support import Invoke, create_data_stores, invoker, physical_name, stack
 
 UPLOADS = physical_name("UploadsBucket")
 DISTRIBUTION = physical_name("DistributionBucket")
@@ -23,6 +23,7 @@ DISTRIBUTION = physical_name("DistributionBucket")
 
 @pytest.fixture
 def aws() -> Iterator[None]:
+    stack()  # deployed in a moto of its own: the whole stack's rules and functions stay out of this one
     with mock_aws():
         create_data_stores(("PhotosTable", "PetsTable", "UploadsBucket", "DistributionBucket"))
         yield

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from tests.support import Invoke, create_data_stores, invoker
+from tests.support import Invoke, create_data_stores, invoker, stack
 
 
 @pytest.fixture
 def aws() -> Iterator[None]:
+    stack()  # deployed in a moto of its own: the whole stack's rules and functions stay out of this one
     with mock_aws():
         create_data_stores()
         yield

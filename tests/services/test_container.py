@@ -30,12 +30,7 @@ from store_common.http import NOT_UTF8
 from store_common.proxy_event import map_response
 from werkzeug.test import Client, TestResponse, create_environ
 
-from tests.support import lambda_handler, set_function_environment, stack
-
-# The template deployed once, now, outside any test's mock_aws: deployed first inside one (by the
-# aws fixture), its EventBridge rules would stay in that test's backend, and moto cannot deliver
-# the PetDeleted event of a DELETE to their Lambda targets.
-stack()
+from tests.support import lambda_handler, set_function_environment
 
 PET = {"name": "Rex", "species": "dog", "priceCents": 45000}
 SCOPE = "aws.cognito.signin.user.admin"

@@ -182,10 +182,11 @@ def test_the_test_job_runs_exactly_the_readmes_test_command() -> None:
     assert test["permissions"] == {"contents": "read"}
 
 
-def test_the_pip_cache_is_keyed_on_every_requirements_and_lock_file() -> None:
+def test_the_uv_cache_is_keyed_on_every_requirements_and_lock_file() -> None:
     (cache,) = [
         s for s in steps(workflow("pipeline.yml")["jobs"]["test"]) if "actions/cache" in s.get("uses", "")
     ]
+    assert "~/.cache/uv" in cache["with"]["path"]
     key = cache["with"]["key"]
     for pattern in (
         "requirements*.txt",
