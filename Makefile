@@ -21,9 +21,10 @@ export UV_PYTHON_DOWNLOADS := never
 # pytest-xdist workers of make test and make quick: one per core, at most 4 (each worker that runs
 # a stack test starts its own local cloud); TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= auto
-# loadgroup: the tests of one xdist_group run on one worker (tests/conftest.py groups those that
-# share moto's in-process state)
-XDIST = -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
+XDIST = -n $(TEST_WORKERS) --maxprocesses 4
+# the tests that serve moto's global state from the test process (an in-process local cloud), which
+# any other test's mock_aws resets: in a pytest of their own, one process (tests/conftest.py marks them)
+SHARED_MOTO = in_process_moto
 
 .PHONY: setup dev quick test lint lock build deploy docker-check invoke staff token openapi clean browser publish-web bench loadtest checkov fuzz audit
 
@@ -94,7 +95,8 @@ dev: $(STAMP)
 ## quick: the fast tier: unit tests and template checks (checkov included), no stack started
 ##   (pytest -m "not stack", in parallel). No lint: `make lint quick` for both.
 quick: $(DEV_STAMP) $(CHECKOV_STAMP)
-	$(PY) -m pytest -m "not stack" $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack and not $(SHARED_MOTO)" $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack and $(SHARED_MOTO)" $(PYTEST_ARGS)
 
 ## test: what CI runs: lint, then every test in parallel (pytest-xdist): template checks (checkov,
 ##   sam build), unit tests, and the stack tests (local clouds, the browser); then the end-to-end
@@ -102,7 +104,8 @@ quick: $(DEV_STAMP) $(CHECKOV_STAMP)
 ##   /usr/bin/chromium it first runs `make browser`.
 E2E_SUITE := tests/localcloud/test_e2e.py tests/localcloud/test_e2e_people.py tests/localcloud/test_e2e_photos.py
 test: lint $(CHECKOV_STAMP) $(if $(wildcard /usr/bin/chromium),,browser)
-	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not $(SHARED_MOTO)" $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "$(SHARED_MOTO)" $(PYTEST_ARGS)
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --store-compute=fargate $(E2E_SUITE) $(PYTEST_ARGS)
 
 ## checkov: install checkov (requirements-checkov.lock) into its own $(CHECKOV_VENV).

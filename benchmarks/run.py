@@ -33,6 +33,7 @@ END_MARKER = "<!-- bench:end -->"
 
 #: name -> (script, arguments of a full run, arguments of a quick run); run in this order
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
+    "startup": ("startup.py", ["--runs", "3"], ["--runs", "1", "--no-first-run"]),
     "cold_import": ("cold_import.py", ["--runs", "7"], ["--runs", "1"]),
     "local_api": (
         "local_api.py",

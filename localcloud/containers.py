@@ -242,8 +242,8 @@ class TaskRuntime:
             return
         with self._lock:
             old, self._running[service] = self._running[service], fresh
+        self._console(f"[{service}] code changed: {len(fresh)} new task(s) serve; the old ones stop")
         self._stop_tasks(old, grace=STOP_GRACE_SECONDS)
-        self._console(f"[{service}] code changed: {len(fresh)} new task(s) serve")
 
     def _watch_code(self) -> None:
         def fingerprint(name: str) -> tuple[int, int]:

@@ -56,8 +56,9 @@ STACK_STARTERS = (child.start_dev, support.start_dev, cloud.LocalCloud)
 
 
 #: moto's server in this process (the echo LocalCloud, an AwsBackend) serves moto's global state,
-#: which any other test's ``mock_aws`` resets. So under pytest-xdist (``--dist loadgroup``) the tests
-#: that use one run on one worker, one after the other, as they do in a single process.
+#: which any other test's ``mock_aws`` resets, whenever it runs on the same worker. So the tests that
+#: use one are marked ``in_process_moto``, and make test and make quick run them in a pytest of their
+#: own, in one process, after the others (in file order, as they were written to run).
 IN_PROCESS_MOTO_FIXTURES = frozenset({"echo_cloud", "documented"})
 IN_PROCESS_MOTO = (cloud.LocalCloud, AwsBackend)
 
@@ -79,7 +80,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if _holds(module, STACK_STARTERS, starts_a_stack) or STACK_FIXTURES & fixtures:
             item.add_marker(pytest.mark.stack)
         if _holds(module, IN_PROCESS_MOTO, serves_moto) or IN_PROCESS_MOTO_FIXTURES & fixtures:
-            item.add_marker(pytest.mark.xdist_group("in-process-moto"))
+            item.add_marker(pytest.mark.in_process_moto)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -80,6 +80,7 @@ def test_make_bench_runs_every_benchmark_at_a_tiny_size(bench_dev: DevChild, tmp
         "### Cold start",
         "### Local cloud",
         "on Lambda and on Fargate",
+        "### Start-up and the edit loop",
         "### Photo pipeline",
         "### Edge",
     )

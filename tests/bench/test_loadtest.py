@@ -91,7 +91,9 @@ def test_loadtest_runs_signs_users_in_and_deletes_them(bench_dev: DevChild) -> N
     assert completed.returncode == 0, output + completed.stderr
     assert "created 2 Cognito users" in output and "deleted 2 of 2 Cognito users" in output
     assert "cognito InitiateAuth (USER_PASSWORD_AUTH)" in output
-    assert "PUT /pets/{petId} [PUT If-Match]" in output or "GET /pets/{petId}" in output
+    # which routes a short run reaches is the users' random choice: at least one of the API's
+    api_rows = [line for line in output.splitlines() if line.startswith(("| GET /", "| PUT /", "| POST /"))]
+    assert api_rows, output
     assert "errors: 0" in output
     config = bench_dev.config
     users = cognito_client(config).list_users(UserPoolId=config["cognito"]["userPoolId"])["Users"]

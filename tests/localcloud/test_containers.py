@@ -190,7 +190,7 @@ def test_an_edit_replaces_the_tasks_and_no_request_fails_meanwhile(tmp_path: Pat
         assert answers[-1] == 200 and set(answers) == {200}, (answers, dev.output())
         after = set(pids_answering(api, 4))
         assert len(after) == 2 and not after & before
-        assert "code changed: 2 new task(s) serve" in dev.output()
+        assert wait_for(lambda: "code changed: 2 new task(s) serve" in dev.output(), 5), dev.output()
     finally:
         stop_dev(dev.process)
 
