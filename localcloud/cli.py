@@ -259,7 +259,8 @@ def _sam_example(functions: list[str], base_dir: Path) -> str | None:
     for function in functions:
         prefix = function.removesuffix("Function").lower()
         events = sorted(
-            (base_dir / "events").glob(f"{prefix}-*.json"), key=lambda e: ("-get" not in e.name, e.name)
+            (base_dir / "events").glob(f"{prefix}-*.json"),
+            key=lambda e: (e.name != f"{prefix}-get.json", "-get" not in e.name, e.name),
         )
         if events:
             return f"{function} -e {events[0].relative_to(base_dir).as_posix()}"
