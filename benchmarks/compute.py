@@ -18,7 +18,6 @@ Usage: python benchmarks/compute.py [--requests 200] [--seconds 5] [--concurrenc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Figure, Report, local_cloud, table  # noqa: E402
-from benchmarks.local_api import SEEDED_PETS, Cell, pet, routes, run_cell  # noqa: E402
+from benchmarks.local_api import Cell, routes, run_cell, seed_pets  # noqa: E402
 
 MODES = ("lambda", "fargate")
 MEASURED = ("GET /pets/{petId}", "PUT /pets/{petId} (JWT)")
@@ -43,19 +42,7 @@ def measure_mode(
         assert dev is not None
         token = sign_in_demo(dev.config)["AccessToken"]
         api = dev.config["apiUrl"]
-        create = {
-            "content-type": "application/json",
-            "authorization": f"Bearer {token}",
-            "if-none-match": "*",
-        }
-        seed = run_cell(
-            api,
-            "seed",
-            lambda i, t: ("PUT", f"/pets/bench-{i}", create, json.dumps(pet(f"Bench {i}")).encode()),
-            1,
-            SEEDED_PETS,
-            60,
-        )
+        seed = seed_pets(api, token)
         if seed.errors:
             raise SystemExit(f"{mode}: seeding failed: {seed.first_error}")
         makers = routes(token)

@@ -209,6 +209,21 @@ def routes(token: str) -> dict[str, RequestFactory]:
     }
 
 
+def seed_pets(api: str, token: str) -> Cell:
+    """The pets ``bench-0`` .. ``bench-24``, one request after the other (the first is a cold start).
+    Create-only, so that a stack seeded by an earlier run (--config-url) answers 412 "already there"."""
+    auth = {"content-type": "application/json", "authorization": f"Bearer {token}", "if-none-match": "*"}
+    return run_cell(
+        api,
+        "seed",
+        lambda i, t: ("PUT", f"/pets/bench-{i}", auth, json.dumps(pet(f"Bench {i}")).encode()),
+        1,
+        SEEDED_PETS,
+        60,
+        also_ok=frozenset({412}),
+    )
+
+
 def hello(index: int, thread: int) -> Request:
     return "GET", "/", {}, None
 
@@ -222,18 +237,8 @@ def measure(
         run_cell(floor_url, FLOOR_NAME, hello, concurrency, concurrency * 20, seconds)  # warm-up
         floor[concurrency] = run_cell(floor_url, FLOOR_NAME, hello, concurrency, requests, seconds)
 
-    # create-only, so that a stack seeded by an earlier run (--config-url) answers 412 "already there"
-    auth = {"content-type": "application/json", "authorization": f"Bearer {token}", "if-none-match": "*"}
     cold: dict[str, float] = {}
-    seed = run_cell(
-        api,
-        "seed",
-        lambda i, t: ("PUT", f"/pets/bench-{i}", auth, json.dumps(pet(f"Bench {i}")).encode()),
-        1,
-        SEEDED_PETS,
-        60,
-        also_ok=frozenset({412}),
-    )
+    seed = seed_pets(api, token)
     cold["PUT /pets/{petId} (PetsFunction)"] = seed.latencies_ms[0] if seed.latencies_ms else float("nan")
     if seed.errors:
         raise SystemExit(f"seeding failed: {seed.first_error}")
@@ -314,17 +319,17 @@ def report(
 
     figures = []
     for route, target_ms in (("GET /pets/{petId}", 10), ("PUT /pets/{petId} (JWT)", 15)):
-        cell = results[route].get(1)
-        if cell is not None:
+        first = results[route].get(1)
+        if first is not None:
             figures.append(
                 Figure(
                     f"local {route} p50, concurrency 1",
-                    round(cell.p(0.5), 2),
+                    round(first.p(0.5), 2),
                     "ms",
                     round(floor[1].p(0.5), 2),
                     FLOOR_NAME,
                     f"<= {target_ms} ms",
-                    cell.p(0.5) <= target_ms,
+                    first.p(0.5) <= target_ms,
                 )
             )
     get8 = results["GET /pets/{petId}"].get(8)

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "services" / "photos"), str(ROOT)]
@@ -139,7 +140,7 @@ def measure_uploads(
         token = sign_in_demo(config)["AccessToken"]
         import requests
 
-        pet = {"name": "Photogenic", "species": "cat", "priceCents": 100}
+        pet: dict[str, Any] = {"name": "Photogenic", "species": "cat", "priceCents": 100}
         created = requests.put(  # create-only: 412 when an earlier run (--config-url) created it
             f"{api}/pets/bench-photos",
             json=pet,
