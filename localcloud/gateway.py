@@ -246,6 +246,8 @@ def _context_variables(
         "identity.sourceIp": request.source_ip,
         "identity.userAgent": request.headers.get("user-agent", ""),
     }
-    for name, value in claims_for_event(claims).items() if claims else ():
-        variables[f"authorizer.claims.{name}"] = str(value)
+    if claims:
+        variables.update(
+            {f"authorizer.claims.{name}": value for name, value in claims_for_event(claims).items()}
+        )
     return variables
