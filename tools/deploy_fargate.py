@@ -34,6 +34,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from tools.publish_web import PublishError, stack_name_from_samconfig
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMCONFIG = ROOT / "samconfig.toml"
 SAM = str(Path(sys.executable).with_name("sam"))
@@ -73,18 +75,14 @@ def docker_problem() -> str | None:
 
 def samconfig(config_env: str, path: Path = SAMCONFIG) -> tuple[str, list[str]]:
     """The stack name and the deploy ``parameter_overrides`` (as separate ``Name=Value`` words)."""
-    document = tomllib.loads(path.read_text())
-    environment = document.get(config_env)
-    if environment is None:
-        raise DeployError(f"{path.name} has no environment {config_env!r}")
-    stack = None
-    for command in ("deploy", "global"):
-        stack = stack or environment.get(command, {}).get("parameters", {}).get("stack_name")
-    if not stack:
-        raise DeployError(f"{path.name} names no stack_name for environment {config_env!r}")
-    overrides = environment.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
+    try:
+        stack = stack_name_from_samconfig(path, config_env)
+    except PublishError as error:
+        raise DeployError(str(error)) from None
+    parameters = tomllib.loads(path.read_text()).get(config_env, {}).get("deploy", {}).get("parameters", {})
+    overrides = parameters.get("parameter_overrides", "")
     words = shlex.split(overrides) if isinstance(overrides, str) else [str(word) for word in overrides]
-    return str(stack), words
+    return stack, words
 
 
 def with_overrides(base: list[str], extra: dict[str, str]) -> list[str]:

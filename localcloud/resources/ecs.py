@@ -37,8 +37,6 @@ __all__ = [
 class TaskSpec:
     """One task definition's (single) container, as a local process runs it."""
 
-    logical_id: str
-    container: str
     #: the command, its container paths already mapped to local files
     command: tuple[str, ...]
     environment: dict[str, str]
@@ -55,8 +53,6 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    logical_id: str
-    name: str
     task: TaskSpec
     desired_count: int
     #: ARNs of the Cloud Map services its tasks register in
@@ -170,8 +166,6 @@ class EcsTaskDefinition(ResourceType):
             raise UnsupportedResourceError(f"{where}: the container has no command (CMD)")
         ports = [int(mapping["ContainerPort"]) for mapping in container.get("PortMappings") or []]
         context.deployed.tasks[arn] = TaskSpec(
-            logical_id=where,
-            container=str(container.get("Name", "app")),
             command=tuple(_local_path(argument, layout, roots) for argument in command),
             environment={str(v["Name"]): str(v.get("Value", "")) for v in container.get("Environment") or []},
             port=ports[0] if ports else 8080,
@@ -231,8 +225,6 @@ class EcsService(ResourceType):
             raise UnsupportedResourceError(f"{where}: its task definition does not run locally")
         name = str(props.get("ServiceName") or context.default_name(resource, 255))
         context.deployed.ecs_services[where] = ServiceSpec(
-            logical_id=where,
-            name=name,
             task=task,
             desired_count=int(props.get("DesiredCount", 1)),
             registries=tuple(
